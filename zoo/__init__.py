@@ -1,0 +1,1 @@
+"""Data package holding the zoo entries (config.json, metadata.json, weights)."""
