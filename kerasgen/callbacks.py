@@ -1,0 +1,1 @@
+"""Callbacks (being written)."""

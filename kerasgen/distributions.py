@@ -1,0 +1,1 @@
+"""TFP priors and likelihoods (being written)."""

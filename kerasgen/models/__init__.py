@@ -1,0 +1,2 @@
+"""kerasgen models."""
+from kerasgen.models.base import GenerativeModel  # noqa: F401

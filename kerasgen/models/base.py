@@ -1,0 +1,6 @@
+"""Shared base class of every kerasgen model (being written)."""
+import keras
+
+
+class GenerativeModel(keras.Model):
+    pass
