@@ -1,6 +1,255 @@
-"""Shared base class of every kerasgen model (being written)."""
+"""`GenerativeModel`: what every kerasgen model shares."""
+
+import os
+import shutil
+import tempfile
+
 import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
 
 
 class GenerativeModel(keras.Model):
-    pass
+    """Base class of the kerasgen models.
+
+    A subclass lists its metric names in `metric_names`, builds its
+    sub-networks in `__init__`, and implements `train_step`,
+    `decode_latents` (for models that generate), `export_signatures` and
+    `get_config`. The base class supplies:
+
+    - one `keras.metrics.Mean` tracker per metric name (`self.trackers`),
+    - a `keras.random.SeedGenerator` (`self.seed_generator`), so that
+      `keras.utils.set_random_seed` makes a run repeatable,
+    - `generate(n, seed=None)`, which samples latents and decodes them,
+    - `export(path)`, a SavedModel whose signatures take latents,
+    - a compile-config round trip, so a saved `.keras` model comes back
+      compiled with every one of its optimizers,
+    - `average_loss`, the per-example loss averaged over the global batch
+      (correct under `tf.distribute`),
+    - image checks at the boundary (shape, finiteness, value range).
+
+    Args:
+        image_shape: `(height, width, channels)` of the images.
+        latent_dim: size of the latent code.
+        seed: optional int seed of the model's random draws.
+    """
+
+    metric_names = ("loss",)
+
+    def __init__(self, image_shape=(28, 28, 1), latent_dim=16, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        image_shape = tuple(int(d) for d in image_shape)
+        if len(image_shape) != 3 or min(image_shape) < 1:
+            raise ValueError(f"image_shape must be (height, width, channels); got {image_shape}.")
+        if int(latent_dim) < 1:
+            raise ValueError(f"latent_dim must be a positive int; got {latent_dim}.")
+        self.image_shape = image_shape
+        self.latent_dim = int(latent_dim)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        self._compile_args = None
+
+    # -- metrics --------------------------------------------------------------
+
+    @property
+    def metrics(self):
+        # Listing the trackers here lets Keras reset them at each epoch.
+        return list(self.trackers.values())
+
+    def update_metrics(self, values):
+        """Updates trackers from a dict name -> tensor and returns the results.
+
+        A per-example vector is averaged by the tracker, so under a strategy
+        the logged figure is the mean over the global batch.
+        """
+        for name, value in values.items():
+            self.trackers[name].update_state(ops.cast(value, "float32"))
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    @staticmethod
+    def average_loss(per_example_loss):
+        """Mean over the global batch: correct on one device and on N replicas."""
+        per_example_loss = tf.cast(per_example_loss, tf.float32)
+        return tf.nn.compute_average_loss(per_example_loss)
+
+    @staticmethod
+    def check_finite(name, value):
+        """Fails the step with the loss's name when it is NaN or Inf."""
+        return tf.debugging.assert_all_finite(value, f"{name} is NaN or Inf")
+
+    # -- images ---------------------------------------------------------------
+
+    def check_image_shape(self, images, name="images"):
+        shape = tuple(images.shape)
+        expected = (None,) + self.image_shape
+        if len(shape) != 4 or any(a is not None and a != b for a, b in zip(shape[1:], self.image_shape)):
+            raise ValueError(
+                f"{type(self).__name__} expects {name} of shape {expected} "
+                f"(image_shape={self.image_shape}); got shape {shape}. "
+                "kerasgen.data.dataset(source, model.image_shape) resizes and converts images."
+            )
+
+    def prepare_images(self, images, name="images"):
+        """Validates a batch and returns it as float32 in [-1, 1].
+
+        uint8 images are converted from 0..255; float images must already be
+        in [-1, 1] (a batch in 0..255 or with NaN/Inf fails with a clear error).
+        """
+        images = tf.convert_to_tensor(images)
+        self.check_image_shape(images, name)
+        if images.dtype == tf.uint8:
+            return tf.cast(images, tf.float32) / 127.5 - 1.0
+        images = tf.cast(images, tf.float32)
+        images = tf.debugging.assert_all_finite(images, f"{name} contain NaN or Inf values")
+        with tf.control_dependencies(
+            [
+                tf.debugging.assert_less_equal(
+                    tf.reduce_max(tf.abs(images)),
+                    1.0 + 1e-3,
+                    message=f"{name} must be in [-1, 1] (use kerasgen.data to convert uint8 or [0, 1] images)",
+                )
+            ]
+        ):
+            return tf.identity(images)
+
+    @staticmethod
+    def unpack(data):
+        """(images, labels or None) from what `fit` passes to `train_step`."""
+        if isinstance(data, (tuple, list)):
+            return data[0], (data[1] if len(data) > 1 else None)
+        return data, None
+
+    # -- sampling -------------------------------------------------------------
+
+    def sample_latents(self, n, seed=None):
+        """Latents from the model's prior (standard normal unless overridden)."""
+        return keras.random.normal((n, self.latent_dim), seed=self.seed_generator if seed is None else seed)
+
+    def decode_latents(self, latents, training=False):
+        """Images in [-1, 1] for a batch of latents. Implemented by subclasses."""
+        raise NotImplementedError(f"{type(self).__name__} does not decode latents.")
+
+    def generate(self, n, seed=None, batch_size=256):
+        """Draws `n` samples.
+
+        Args:
+            n: number of images.
+            seed: int for a repeatable draw; None draws from the model's
+                seed generator.
+            batch_size: decoding batch size.
+
+        Returns:
+            float32 numpy array `(n, height, width, channels)` in [-1, 1].
+        """
+        latents = self.sample_latents(int(n), seed=seed)
+        return self.decode_in_batches(latents, batch_size)
+
+    def decode_in_batches(self, latents, batch_size=256):
+        latents = tf.convert_to_tensor(latents, tf.float32)
+        outs = [
+            ops.convert_to_numpy(ops.cast(self.decode_latents(latents[i : i + batch_size]), "float32"))
+            for i in range(0, int(latents.shape[0]), batch_size)
+        ]
+        return np.concatenate(outs, axis=0)
+
+    def build_for_weights(self):
+        """Creates every variable, so weights can be loaded into the model."""
+        if not self.built:
+            self(tf.zeros((1,) + self.image_shape))
+            self.built = True
+        return self
+
+    # -- compile --------------------------------------------------------------
+
+    def set_compile_args(self, **args):
+        """Records what `compile` was called with, for `get_compile_config`."""
+        self._compile_args = args
+
+    def get_compile_config(self):
+        if not self.compiled or self._compile_args is None:
+            return {}
+        return {
+            name: keras.saving.serialize_keras_object(value) for name, value in self._compile_args.items()
+        }
+
+    def compile_from_config(self, config):
+        kwargs = {name: keras.saving.deserialize_keras_object(value) for name, value in config.items()}
+        self.compile(**kwargs)
+        self.build_optimizers()
+
+    def build_optimizers(self):
+        """Creates the optimizers' variables (needed before a state restore)."""
+        for optimizer, variables in self.optimizer_variables():
+            if not optimizer.built:
+                optimizer.build(variables)
+
+    def optimizer_variables(self):
+        """Pairs (optimizer, variables it updates); one pair by default."""
+        return [(self.optimizer, self.trainable_variables)]
+
+    # -- export ---------------------------------------------------------------
+
+    def export_signatures(self):
+        """Dict name -> (fn, input_signature) of the SavedModel endpoints."""
+        raise NotImplementedError
+
+    def export(self, filepath, overwrite=False, verbose=True):
+        """Writes a SavedModel with named serving signatures.
+
+        Signatures take latents (never draw random numbers inside), so a
+        served model is deterministic. Outputs are float32 whatever the
+        training precision. The SavedModel is written to a temporary folder
+        first; an existing export is replaced only when `overwrite=True` and
+        the new one is complete.
+
+        Args:
+            filepath: target folder.
+            overwrite: replace an existing folder.
+            verbose: print the signatures.
+        """
+        filepath = os.path.abspath(os.fspath(filepath))
+        if os.path.exists(filepath) and os.listdir(filepath) and not overwrite:
+            raise FileExistsError(f"{filepath!r} exists and is not empty; pass overwrite=True to replace it.")
+        self.build_for_weights()
+        archive = keras.export.ExportArchive()
+        archive.track(self)
+        signatures = self.export_signatures()
+        for name, (fn, input_signature) in signatures.items():
+            archive.add_endpoint(name=name, fn=fn, input_signature=input_signature)
+        parent = os.path.dirname(filepath)
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
+        try:
+            archive.write_out(tmp, verbose=False)
+            if os.path.exists(filepath):
+                shutil.rmtree(filepath)
+            os.rename(tmp, filepath)
+        finally:
+            if os.path.isdir(tmp):
+                shutil.rmtree(tmp)
+        if verbose:
+            print(f"Saved {type(self).__name__} to {filepath} with signatures: {', '.join(signatures)}")
+        return filepath
+
+    def latent_spec(self, name="latents"):
+        return tf.TensorSpec((None, self.latent_dim), tf.float32, name=name)
+
+    def image_spec(self, name="images"):
+        return tf.TensorSpec((None,) + self.image_shape, tf.float32, name=name)
+
+    # -- config ---------------------------------------------------------------
+
+    def get_config(self):
+        return {"image_shape": list(self.image_shape), "latent_dim": self.latent_dim, "seed": self.seed, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def get_build_config(self):
+        return {"image_shape": list(self.image_shape)}
+
+    def build_from_config(self, config):
+        self.build_for_weights()

@@ -1,0 +1,129 @@
+"""Plain (deterministic) autoencoder: the non-generative baseline."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from kerasgen.models.base import GenerativeModel
+from kerasgen.models.networks import conv_decoder, conv_encoder, deserialize_network, serialize_network
+
+
+@keras.saving.register_keras_serializable(package="kerasgen")
+class Autoencoder(GenerativeModel):
+    """Deterministic encoder and decoder trained on reconstruction only.
+
+    The loss is the per-pixel mean squared error in [-1, 1] units, averaged
+    over the batch. Nothing ties the codes to a known distribution, so the
+    model has no prior to sample from: it compresses, it does not generate
+    (`generate` raises). The VAE and the adversarial autoencoder add exactly
+    that missing piece.
+
+    Args:
+        image_shape: `(height, width, channels)`; images are in [-1, 1].
+        latent_dim: size of the code.
+        filters: filters of the encoder's stride-2 convolutions.
+        seed: seed of the model's random draws.
+        encoder: optional Keras model from images to `latent_dim` values.
+        decoder: optional Keras model from codes to images in [-1, 1].
+
+    Example:
+    >>> model = kerasgen.models.Autoencoder(image_shape=(28, 28, 1), latent_dim=16)
+    >>> model.compile()
+    >>> model.fit(kerasgen.data.dataset(images, model.image_shape), epochs=10)
+    >>> codes = model.encode(images[:8])
+    """
+
+    metric_names = ("loss", "reconstruction")
+
+    def __init__(
+        self, image_shape=(28, 28, 1), latent_dim=16, filters=(32, 64), seed=None, encoder=None, decoder=None, **kwargs
+    ):
+        super().__init__(image_shape=image_shape, latent_dim=latent_dim, seed=seed, **kwargs)
+        self.filters = tuple(int(f) for f in filters)
+        self._custom = {"encoder": encoder is not None, "decoder": decoder is not None}
+        self.encoder = deserialize_network(encoder) or conv_encoder(self.image_shape, self.filters, self.latent_dim)
+        self.decoder = deserialize_network(decoder) or conv_decoder(
+            self.latent_dim, self.image_shape, self.filters, output_activation="tanh"
+        )
+
+    def compile(self, optimizer=None, **kwargs):
+        """Compiles with Adam(1e-3) unless another optimizer is given."""
+        optimizer = keras.optimizers.get(optimizer) if optimizer is not None else keras.optimizers.Adam(1e-3)
+        super().compile(optimizer=optimizer, **kwargs)
+        self.set_compile_args(optimizer=self.optimizer)
+
+    def reconstruction_error(self, images, training=False):
+        """Per-example mean squared error over pixels."""
+        out = ops.cast(self(images, training=training), "float32")
+        return ops.mean(ops.square(out - images), axis=(1, 2, 3))
+
+    def train_step(self, data):
+        images, _ = self.unpack(data)
+        images = self.prepare_images(images)
+        with tf.GradientTape() as tape:
+            error = self.reconstruction_error(images, training=True)
+            loss = self.check_finite("loss", self.average_loss(error))
+            scaled = self.optimizer.scale_loss(loss)
+        variables = self.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        return self.update_metrics({"loss": error, "reconstruction": error})
+
+    def test_step(self, data):
+        images, _ = self.unpack(data)
+        error = self.reconstruction_error(self.prepare_images(images))
+        return self.update_metrics({"loss": error, "reconstruction": error})
+
+    def call(self, images, training=False):
+        return self.decoder(self.encoder(images, training=training), training=training)
+
+    def decode_latents(self, latents, training=False):
+        return ops.cast(self.decoder(latents, training=training), "float32")
+
+    def generate(self, n, seed=None, batch_size=256):
+        raise NotImplementedError(
+            "An Autoencoder is not a generative model: it is trained only to reconstruct, "
+            "so its codes follow no known distribution and there is no prior to sample "
+            "them from. Decoding random codes gives no digits. Use kerasgen.models.VAE "
+            "(a KL term fits the codes to N(0, I)) or kerasgen.models.AAE (a discriminator "
+            "fits them to any prior you can sample) to generate."
+        )
+
+    def sample_latents(self, n, seed=None):
+        return self.generate(n)
+
+    def encode(self, images):
+        """Codes of a batch of images, as a numpy array."""
+        return ops.convert_to_numpy(ops.cast(self.encoder(self.prepare_images(images)), "float32"))
+
+    def decode(self, codes):
+        """Images in [-1, 1] for a batch of codes."""
+        return ops.convert_to_numpy(self.decode_latents(tf.convert_to_tensor(codes, tf.float32)))
+
+    def reconstruct(self, images):
+        return ops.convert_to_numpy(ops.cast(self(self.prepare_images(images)), "float32"))
+
+    def export_signatures(self):
+        def encode(images):
+            return {"codes": ops.cast(self.encoder(images), "float32")}
+
+        def decode(codes):
+            return {"images": self.decode_latents(codes)}
+
+        def reconstruct(images):
+            return {"images": ops.cast(self(images), "float32")}
+
+        return {
+            "serving_default": (reconstruct, [self.image_spec()]),
+            "encode": (encode, [self.image_spec()]),
+            "decode": (decode, [self.latent_spec("codes")]),
+            "reconstruct": (reconstruct, [self.image_spec()]),
+        }
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=list(self.filters),
+            encoder=serialize_network(self.encoder) if self._custom["encoder"] else None,
+            decoder=serialize_network(self.decoder) if self._custom["decoder"] else None,
+        )
+        return config
