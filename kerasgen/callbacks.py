@@ -1,1 +1,156 @@
-"""Callbacks (being written)."""
+"""Callbacks for kerasgen models: sample grids and KL warm-up."""
+
+import os
+
+import keras
+import numpy as np
+
+from kerasgen.distribute import is_chief
+
+
+def image_grid(images, columns=None):
+    """Tiles a batch of [-1, 1] images into one uint8 image (h, w, c).
+
+    Args:
+        images: array `(n, height, width, channels)` in [-1, 1].
+        columns: images per row (default: the square root of n, rounded up).
+    """
+    images = np.asarray(images, dtype="float32")
+    n, h, w, c = images.shape
+    columns = int(columns or np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / columns))
+    grid = np.full((rows * (h + 2) + 2, columns * (w + 2) + 2, c), -1.0, dtype="float32")
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        grid[2 + r * (h + 2) : 2 + r * (h + 2) + h, 2 + col * (w + 2) : 2 + col * (w + 2) + w] = image
+    return np.round((np.clip(grid, -1, 1) + 1) * 127.5).astype("uint8")
+
+
+def save_image_grid(images, path, columns=None):
+    """Writes a PNG grid of [-1, 1] images; returns the path."""
+    from PIL import Image
+
+    grid = image_grid(images, columns)
+    if grid.shape[-1] == 1:
+        grid = grid[..., 0]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp.png"
+    Image.fromarray(grid).save(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Writes a PNG grid of samples every `every` epochs.
+
+    Samples come from one fixed batch of latents drawn once from `seed`, so
+    grids from different epochs are directly comparable. For models that
+    reconstruct (autoencoders, VAE, AAE) and when `images` is given, a second
+    grid shows those images above their reconstructions; a model that cannot
+    generate (the plain autoencoder) writes only that one.
+
+    Args:
+        directory: folder for `samples_epoch_XXXX.png` and
+            `reconstructions_epoch_XXXX.png`.
+        num_samples: images per grid.
+        every: write every this many epochs (and always after the last).
+        seed: seed of the fixed latent batch.
+        images: optional real images in [-1, 1] to reconstruct.
+        tensorboard_dir: optional log folder; the grids are also written as
+            TensorBoard image summaries.
+
+    Example:
+    >>> model.fit(ds, epochs=10, callbacks=[kerasgen.callbacks.SampleGrid("runs/vae/samples")])
+    """
+
+    def __init__(self, directory, num_samples=64, every=1, seed=0, images=None, tensorboard_dir=None):
+        super().__init__()
+        self.directory = directory
+        self.num_samples = int(num_samples)
+        self.every = max(1, int(every))
+        self.seed = int(seed)
+        self.images = None if images is None else np.asarray(images, dtype="float32")[: self.num_samples]
+        self.tensorboard_dir = tensorboard_dir
+        self.latents = None
+        self.written = []
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        try:
+            self.latents = self.model.sample_latents(self.num_samples, seed=self.seed)
+        except NotImplementedError:
+            self.latents = None
+        if self.tensorboard_dir and is_chief():
+            import tensorflow as tf
+
+            self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        last = self.params and epoch + 1 == self.params.get("epochs")
+        if (epoch + 1) % self.every and not last:
+            return
+        self.write(epoch + 1)
+
+    def write(self, epoch):
+        """Writes the grids for `epoch`; returns their paths (none off the chief)."""
+        if not is_chief():
+            return []
+        paths = []
+        if self.latents is not None:
+            samples = self.model.decode_in_batches(self.latents)
+            paths.append(save_image_grid(samples, os.path.join(self.directory, f"samples_epoch_{epoch:04d}.png")))
+            self._summary("samples", samples, epoch)
+        if self.images is not None and hasattr(self.model, "reconstruct"):
+            recon = self.model.reconstruct(self.images)
+            pairs = np.concatenate([self.images, recon], axis=0)
+            columns = int(np.ceil(np.sqrt(len(self.images))))
+            rows = int(np.ceil(len(self.images) / columns))
+            pad = rows * columns - len(self.images)
+            if pad:
+                fill = -np.ones((pad,) + self.images.shape[1:], "float32")
+                pairs = np.concatenate([self.images, fill, recon, fill], axis=0)
+            path = os.path.join(self.directory, f"reconstructions_epoch_{epoch:04d}.png")
+            paths.append(save_image_grid(pairs, path, columns))
+            self._summary("reconstructions", recon, epoch)
+        self.written.extend(paths)
+        return paths
+
+    def _summary(self, name, images, step):
+        if self._writer is None:
+            return
+        import tensorflow as tf
+
+        with self._writer.as_default():
+            tf.summary.image(name, (np.asarray(images) + 1.0) / 2.0, step=step, max_outputs=16)
+        self._writer.flush()
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """Ramps the VAE's KL weight linearly from 0 to `model.beta`.
+
+    The weight depends only on the optimizer's step counter, which
+    checkpoints keep, so a resumed run continues the ramp exactly.
+
+    Args:
+        warmup_steps: steps over which the weight rises to `beta`.
+
+    Example:
+    >>> model.fit(ds, epochs=10, callbacks=[kerasgen.callbacks.KLWarmup(1000)])
+    """
+
+    def __init__(self, warmup_steps):
+        super().__init__()
+        if int(warmup_steps) < 1:
+            raise ValueError(f"warmup_steps must be >= 1; got {warmup_steps}.")
+        self.warmup_steps = int(warmup_steps)
+
+    def weight_at(self, step):
+        return self.model.beta * min(1.0, float(step) / self.warmup_steps)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = int(self.model.optimizer.iterations.numpy())
+        self.model.kl_weight.assign(self.weight_at(step))
+
+    def on_train_end(self, logs=None):
+        step = int(self.model.optimizer.iterations.numpy())
+        self.model.kl_weight.assign(self.weight_at(step))

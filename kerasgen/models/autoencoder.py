@@ -45,6 +45,8 @@ class Autoencoder(GenerativeModel):
         self.decoder = deserialize_network(decoder) or conv_decoder(
             self.latent_dim, self.image_shape, self.filters, output_activation="tanh"
         )
+        # Every variable exists now: the sub-networks are built functional models.
+        self.built = True
 
     def compile(self, optimizer=None, **kwargs):
         """Compiles with Adam(1e-3) unless another optimizer is given."""

@@ -94,6 +94,8 @@ class VAE(GenerativeModel):
             self.log_scale = keras.Variable(0.0, name="log_scale", dtype="float32")
         else:
             self.log_scale = None
+        # Every variable exists now: the sub-networks are built functional models.
+        self.built = True
 
     # -- distributions --------------------------------------------------------
 

@@ -1,0 +1,210 @@
+"""The `kerasgen` command: list, train, sample, export, eval."""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+
+
+def _out_dir_state(out):
+    return os.path.isdir(out) and bool(os.listdir(out))
+
+
+def cmd_list(args):
+    from kerasgen import zoo
+
+    for name, description in zoo.list().items():
+        meta = zoo.metadata(name)
+        tag = "pretrained" if meta.get("weights") else "recipe"
+        print(f"{name:28s} {tag:10s} {description}")
+    return 0
+
+
+def _training_recipe(name):
+    from kerasgen import recipes, zoo
+
+    try:
+        return dict(zoo.metadata(name).get("training") or {})
+    except (ValueError, FileNotFoundError):
+        return recipes.recipe(name)
+
+
+def _training_data(args, model, training):
+    from kerasgen import data, recipes
+
+    batch_size = args.batch_size or training.get("batch_size", 64)
+    seed = training.get("seed", 0)
+    if args.data:
+        source = args.data
+        kwargs = {}
+        if source.startswith("tfds:"):
+            kwargs.update(data_dir=args.data_dir, download=args.download)
+        return data.dataset(source, model.image_shape, batch_size=batch_size, seed=seed, **kwargs), None
+    images, labels = recipes.embedded_split(training, "train")
+    test_images, test_labels = recipes.embedded_split(training, "test")
+    use_labels = bool(training.get("labels", False))
+    train_ds = data.dataset(images, model.image_shape, batch_size=batch_size, seed=seed, labels=labels if use_labels else None)
+    val_ds = data.dataset(
+        test_images, model.image_shape, batch_size=250, shuffle=False, labels=test_labels if use_labels else None
+    )
+    return train_ds, val_ds
+
+
+def cmd_train(args):
+    out = os.path.abspath(args.out or os.path.join("runs", args.name))
+    if _out_dir_state(out) and not (args.resume or args.overwrite):
+        print(
+            f"error: {out} already holds a run. Pass --resume to continue it, "
+            "--overwrite to replace it, or choose another --out.",
+            file=sys.stderr,
+        )
+        return 2
+    if args.resume and not os.path.isdir(os.path.join(out, "backup")):
+        print(f"error: --resume given but {out} has no backup to resume from.", file=sys.stderr)
+        return 2
+
+    import keras
+
+    from kerasgen import callbacks as kg_callbacks
+    from kerasgen import data, distribute, zoo
+
+    training = _training_recipe(args.name)
+    seed = training.get("seed", 0) if args.seed is None else args.seed
+    keras.utils.set_random_seed(seed)
+    strategy = distribute.strategy(args.strategy)
+    model = zoo.load(args.name, weights=None, strategy=strategy)
+    train_ds, val_ds = _training_data(args, model, training)
+    data.check_dataset_not_empty(train_ds, "training dataset")
+
+    if args.overwrite and os.path.isdir(out) and not args.resume:
+        shutil.rmtree(out)
+    os.makedirs(out, exist_ok=True)
+    epochs = args.epochs or training.get("epochs", 10)
+    preview = None
+    if hasattr(model, "reconstruct"):
+        preview = next(iter(val_ds or train_ds))
+        preview = preview[0] if isinstance(preview, tuple) else preview
+        preview = preview[:32].numpy()
+    cbs = [
+        keras.callbacks.BackupAndRestore(os.path.join(out, "backup"), double_checkpoint=True, delete_checkpoint=False),
+        keras.callbacks.TerminateOnNaN(),
+        kg_callbacks.SampleGrid(os.path.join(out, "samples"), images=preview, every=args.grid_every),
+        keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
+    ]
+    if distribute.is_chief(strategy):
+        cbs.append(keras.callbacks.ModelCheckpoint(os.path.join(out, "checkpoints", "model.keras")))
+    if training.get("kl_warmup_steps"):
+        cbs.append(kg_callbacks.KLWarmup(training["kl_warmup_steps"]))
+    os.makedirs(os.path.join(out, "checkpoints"), exist_ok=True)
+    model.fit(
+        train_ds,
+        epochs=epochs,
+        validation_data=val_ds,
+        callbacks=cbs,
+        steps_per_epoch=args.steps_per_epoch,
+        shuffle=False,
+        verbose=args.verbose,
+    )
+    if distribute.is_chief(strategy):
+        model.save(os.path.join(out, "model.keras"))
+        model.export(os.path.join(out, "export"), overwrite=True, verbose=False)
+        with open(os.path.join(out, "run.json"), "w") as f:
+            json.dump({"entry": args.name, "epochs": epochs, "seed": seed, "data": args.data or training.get("data")}, f, indent=2)
+        print(f"Run written to {out}: samples/, checkpoints/, model.keras, export/ (SavedModel)")
+    return 0
+
+
+def _load_for_inference(name, weights):
+    from kerasgen import zoo
+
+    if name.endswith(".keras"):
+        return zoo.load_keras(name)
+    return zoo.load(name, weights=weights or "pretrained", compile=False)
+
+
+def cmd_sample(args):
+    from kerasgen.callbacks import save_image_grid
+
+    model = _load_for_inference(args.name, args.weights)
+    images = model.generate(args.n, seed=args.seed)
+    save_image_grid(images, args.output)
+    print(f"Wrote {args.n} samples to {args.output}")
+    return 0
+
+
+def cmd_export(args):
+    model = _load_for_inference(args.name, args.weights)
+    model.export(args.out, overwrite=args.overwrite)
+    return 0
+
+
+def cmd_eval(args):
+    from kerasgen import recipes
+
+    model = _load_for_inference(args.name, args.weights)
+    model.compile()
+    training = _training_recipe(args.name) if not args.name.endswith(".keras") else {}
+    images, labels = recipes.embedded_split(training, "test")
+    results = recipes.evaluate(model, images, labels, num_importance_samples=args.importance_samples)
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="kerasgen", description="Generative models for Keras 3: train, sample, export.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="list the zoo entries").set_defaults(fn=cmd_list)
+
+    p = sub.add_parser("train", help="train a zoo entry's recipe on the embedded data or your own")
+    p.add_argument("name", help="zoo entry, e.g. vae")
+    p.add_argument("--data", help="image folder, or tfds:NAME (default: the entry's embedded data)")
+    p.add_argument("--data-dir", help="tfds data directory")
+    p.add_argument("--download", action="store_true", help="allow tfds to download")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int, help="global batch size")
+    p.add_argument("--steps-per-epoch", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", help="run folder (default runs/NAME)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace the run in --out")
+    p.add_argument("--strategy", default="auto", help="auto, default, mirrored, multi_worker or tpu")
+    p.add_argument("--grid-every", type=int, default=1, help="write a sample grid every N epochs")
+    p.add_argument("--verbose", type=int, default=1)
+    p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("sample", help="write a PNG grid of samples")
+    p.add_argument("name", help="zoo entry or .keras file")
+    p.add_argument("-n", type=int, default=64)
+    p.add_argument("-o", "--output", default="samples.png")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights", help="a .weights.h5 file instead of the pretrained weights")
+    p.set_defaults(fn=cmd_sample)
+
+    p = sub.add_parser("export", help="export a SavedModel with named signatures")
+    p.add_argument("name", help="zoo entry or .keras file")
+    p.add_argument("out")
+    p.add_argument("--weights")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(fn=cmd_export)
+
+    p = sub.add_parser("eval", help="measure a model on the held-out embedded data")
+    p.add_argument("name", help="zoo entry or .keras file")
+    p.add_argument("--weights")
+    p.add_argument("--importance-samples", type=int, default=1000)
+    p.set_defaults(fn=cmd_eval)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (ValueError, FileNotFoundError, FileExistsError, NotImplementedError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

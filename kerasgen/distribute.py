@@ -1,0 +1,85 @@
+"""Choosing a `tf.distribute` strategy, and who writes files in a cluster."""
+
+import json
+import os
+
+import tensorflow as tf
+
+
+def is_chief(strategy=None):
+    """True on the one worker that writes checkpoints, sample grids and exports.
+
+    Outside a multi-worker cluster every process is the chief. In a cluster,
+    it is the task of type "chief", or worker 0 when the cluster has none.
+    """
+    resolver = getattr(strategy or tf.distribute.get_strategy(), "cluster_resolver", None)
+    if resolver is not None and resolver.task_type is not None:
+        task_type, task_id = resolver.task_type, resolver.task_id
+        cluster = resolver.cluster_spec().as_dict()
+    else:
+        tf_config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+        task = tf_config.get("task") or {}
+        cluster = tf_config.get("cluster") or {}
+        task_type, task_id = task.get("type"), task.get("index", 0)
+        if task_type is None:
+            return True
+    if task_type == "chief":
+        return True
+    return task_type == "worker" and int(task_id) == 0 and "chief" not in cluster
+
+
+KINDS = ("auto", "default", "mirrored", "multi_worker", "tpu")
+
+
+def _cluster_workers():
+    tf_config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+    cluster = tf_config.get("cluster") or {}
+    return sum(len(cluster.get(k, [])) for k in ("chief", "worker"))
+
+
+def strategy(kind="auto"):
+    """Returns a `tf.distribute.Strategy`.
+
+    `"auto"` picks TPUStrategy where a TPU resolves, MultiWorkerMirroredStrategy
+    where `TF_CONFIG` names several workers, MirroredStrategy with more than
+    one GPU, and the default strategy otherwise.
+
+    Args:
+        kind: one of `KINDS`.
+
+    Example:
+    >>> strategy = kerasgen.distribute.strategy()
+    >>> model = kerasgen.zoo.load("dcgan", strategy=strategy)
+    """
+    if kind not in KINDS:
+        raise ValueError(f"Unknown strategy {kind!r}; expected one of {KINDS}.")
+    if kind == "auto":
+        if _tpu_resolver() is not None:
+            kind = "tpu"
+        elif _cluster_workers() > 1:
+            kind = "multi_worker"
+        elif len(tf.config.list_physical_devices("GPU")) > 1:
+            kind = "mirrored"
+        else:
+            kind = "default"
+    if kind == "default":
+        return tf.distribute.get_strategy()
+    if kind == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if kind == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    resolver = _tpu_resolver()
+    if resolver is None:
+        raise ValueError("strategy 'tpu' was asked for, but no TPU could be resolved.")
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def _tpu_resolver():
+    if not (os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR") or os.path.exists("/dev/accel0")):
+        return None
+    try:
+        return tf.distribute.cluster_resolver.TPUClusterResolver()
+    except (ValueError, tf.errors.NotFoundError):
+        return None

@@ -1,0 +1,93 @@
+"""Shared checks every model's test file runs on a tiny instance."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+
+import kerasgen
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def random_images(n, image_shape, seed=0):
+    """float32 images in [-1, 1]."""
+    return np.random.default_rng(seed).uniform(-1, 1, (n,) + tuple(image_shape)).astype("float32")
+
+
+def mnist_images(split="train", n=None, binarize=False):
+    x, y = kerasgen.data.mnist(split, binarize=binarize)
+    x = kerasgen.data.to_model_range(x)
+    return (x, y) if n is None else (x[:n], y[:n])
+
+
+def run_python(code, timeout=300, env=None):
+    """Runs code in a fresh interpreter; returns stdout, failing loudly."""
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-4000:]}")
+    return proc.stdout
+
+
+def assert_config_round_trip(model):
+    config = model.get_config()
+    json.dumps(config)  # plain hyperparameters only
+    clone = type(model).from_config(config)
+    assert clone.get_config() == config
+    clone.build_for_weights()
+    assert clone.count_params() == model.count_params()
+    return clone
+
+
+def assert_keras_round_trip(model, path, inputs, outputs_fn):
+    """Saves to .keras, loads with safe mode, checks compiled state and outputs."""
+    model.save(path)
+    loaded = kerasgen.zoo.load_keras(path)
+    assert type(loaded) is type(model)
+    assert loaded.compiled, "a saved .keras model must come back compiled"
+    for (opt_a, _), (opt_b, _) in zip(model.optimizer_variables(), loaded.optimizer_variables()):
+        assert type(opt_a) is type(opt_b)
+        assert int(opt_b.iterations.numpy()) == int(opt_a.iterations.numpy())
+        np.testing.assert_allclose(float(opt_b.learning_rate.numpy()), float(opt_a.learning_rate.numpy()), rtol=1e-6)
+    np.testing.assert_allclose(outputs_fn(loaded, inputs), outputs_fn(model, inputs), rtol=1e-5, atol=1e-5)
+    return loaded
+
+
+def assert_saved_model_round_trip(model, export_dir, signature, input_name, inputs, expected, output_key="images"):
+    """Exports, reloads in a fresh process with tf.saved_model.load, compares."""
+    model.export(export_dir, verbose=False)
+    np.save(os.path.join(os.path.dirname(export_dir), "inputs.npy"), inputs)
+    out = run_python(
+        f"""
+        import os, numpy as np, tensorflow as tf
+        loaded = tf.saved_model.load({export_dir!r})
+        fn = loaded.signatures[{signature!r}]
+        x = np.load({os.path.join(os.path.dirname(export_dir), "inputs.npy")!r})
+        res = fn(**{{{input_name!r}: tf.constant(x)}})
+        y = res[{output_key!r}].numpy()
+        assert y.dtype == np.float32, y.dtype
+        np.save({os.path.join(os.path.dirname(export_dir), "outputs.npy")!r}, y)
+        print(sorted(loaded.signatures.keys()))
+        """
+    )
+    got = np.load(os.path.join(os.path.dirname(export_dir), "outputs.npy"))
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    return out
+
+
+def weights_equal(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def snapshot(variables):
+    return [np.array(v) for v in variables]

@@ -1,0 +1,72 @@
+"""Trains a zoo entry with its recorded recipe and writes zoo/<name>/.
+
+Usage:
+    python tools/train_zoo.py vae
+    python tools/train_zoo.py autoencoder
+
+The entry's metadata records this command, the recipe, and the metrics
+measured on the held-out split of the embedded data.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import keras
+
+import kerasgen
+from kerasgen import recipes, zoo
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def train(name, out_root):
+    recipe = recipes.recipe(name)
+    keras.utils.set_random_seed(recipe["seed"])
+    model = zoo.model_from_config(recipe["model"])
+    model.compile()
+    images, labels = recipes.embedded_split(recipe, "train")
+    test_images, test_labels = recipes.embedded_split(recipe, "test")
+    use_labels = bool(recipe.get("labels", False))
+    ds = kerasgen.data.dataset(images, model.image_shape, batch_size=recipe["batch_size"], seed=recipe["seed"],
+                               labels=labels if use_labels else None)
+    callbacks = []
+    if recipe.get("kl_warmup_steps"):
+        callbacks.append(kerasgen.callbacks.KLWarmup(recipe["kl_warmup_steps"]))
+    start = time.time()
+    model.fit(ds, epochs=recipe["epochs"], callbacks=callbacks, shuffle=False, verbose=2)
+    seconds = time.time() - start
+    metrics = recipes.evaluate(model, test_images, test_labels)
+    metrics["train_seconds_cpu"] = round(seconds, 1)
+    print(metrics)
+    training = {k: v for k, v in recipe.items() if k not in ("model", "description", "paper", "dataset")}
+    training["command"] = f"python tools/train_zoo.py {name}"
+    meta = {
+        "name": name,
+        "description": recipe["description"],
+        "paper": recipe["paper"],
+        "dataset": recipe["dataset"],
+        "training": training,
+        "metrics": metrics,
+        "license": "Apache-2.0",
+        "keras_version": keras.__version__,
+        "kerasgen_version": kerasgen.__version__,
+    }
+    path = zoo.save_entry(model, os.path.join(out_root, name), meta, weights=recipe.get("pretrained", True))
+    print(f"Wrote {path}")
+    return model
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="+", help=f"entries: {', '.join(sorted(recipes.RECIPES))}")
+    parser.add_argument("--out", default=os.path.join(ROOT, "zoo"), help="zoo folder")
+    args = parser.parse_args(argv)
+    for name in args.names:
+        train(name, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
