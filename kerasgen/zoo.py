@@ -340,7 +340,12 @@ def save_entry(model, directory, metadata_dict, weights=True):
         meta["image_shape"] = [int(d) for d in model.image_shape]
         if weights:
             wpath = os.path.join(tmp, WEIGHTS_FILE)
-            model.save_weights(wpath)
+            # Save from an uncompiled twin: an entry holds the model's weights
+            # only, not the optimizer state that save_weights would add.
+            twin = type(model).from_config(model.get_config())
+            twin.build_for_weights()
+            twin.set_weights(model.get_weights())
+            twin.save_weights(wpath)
             meta["weights"] = {
                 "file": WEIGHTS_FILE,
                 "sha256": sha256_file(wpath),
