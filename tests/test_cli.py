@@ -1,0 +1,62 @@
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import tensorflow as tf
+
+from kerasgen import cli
+
+
+def _tree(path):
+    out = {}
+    for root, _, files in os.walk(path):
+        for f in files:
+            p = os.path.join(root, f)
+            out[os.path.relpath(p, path)] = (os.path.getsize(p), os.path.getmtime(p))
+    return out
+
+
+def test_train_writes_grid_checkpoint_and_saved_model_then_refuses_to_overwrite(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    args = ["train", "vae", "--epochs", "1", "--steps-per-epoch", "5", "--out", out, "--verbose", "0"]
+    assert cli.main(args) == 0
+    files = _tree(out)
+    assert "samples/samples_epoch_0001.png" in files
+    assert "samples/reconstructions_epoch_0001.png" in files
+    assert "checkpoints/model.keras" in files
+    assert "export/saved_model.pb" in files
+    loaded = tf.saved_model.load(os.path.join(out, "export"))
+    images = loaded.signatures["decode"](latents=tf.zeros((3, 16)))["images"]
+    assert images.shape == (3, 28, 28, 1)
+
+    assert cli.main(args) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert _tree(out) == files  # nothing changed
+
+
+def test_resume_without_backup_is_refused(tmp_path, capsys):
+    assert cli.main(["train", "vae", "--resume", "--out", str(tmp_path / "none")]) == 2
+    assert "no backup" in capsys.readouterr().err
+
+
+def test_list_sample_and_export(tmp_path, capsys):
+    assert cli.main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "vae" in listing and "pretrained" in listing
+    grid = str(tmp_path / "grid.png")
+    assert cli.main(["sample", "vae", "-n", "16", "-o", grid]) == 0
+    from PIL import Image
+
+    assert Image.open(grid).size == (4 * 30 + 2, 4 * 30 + 2)
+    assert cli.main(["export", "vae", str(tmp_path / "exp")]) == 0
+    assert os.path.isfile(tmp_path / "exp" / "saved_model.pb")
+    assert cli.main(["sample", "autoencoder", "-o", grid]) == 2
+    assert "not a generative model" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("kerasgen")
+    assert exe, "the `kerasgen` console script is not on PATH"
+    proc = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "train" in proc.stdout
