@@ -6,7 +6,10 @@ loss vector is computed first and reduced with
 `tf.nn.compute_average_loss`, which divides by the per-replica batch size
 times the number of replicas in sync. Outside a `tf.distribute` strategy this
 is a plain mean; inside one, summing the per-replica values (what gradient
-all-reduce does) gives the loss of the global batch.
+all-reduce does) gives the loss of the global batch. Each replica's value
+is therefore 1 / num_replicas of its local mean; multiply by
+`tf.distribute.get_strategy().num_replicas_in_sync` before updating a
+`keras.metrics.Mean` tracker.
 
 Logits of any rank are accepted: `(batch,)`, `(batch, 1)` or a PatchGAN map
 `(batch, h, w, 1)`. Non-batch axes are averaged into one value per example.
@@ -51,10 +54,10 @@ def _per_example_mean(x):
     return tf.reduce_mean(x, axis=list(range(1, x.shape.rank)))
 
 
-def _reduce(per_example, per_example_output):
-    if per_example_output:
-        return per_example
-    return tf.nn.compute_average_loss(per_example)
+def _reduce(per_example_loss, per_example):
+    if per_example:
+        return per_example_loss
+    return tf.nn.compute_average_loss(per_example_loss)
 
 
 def _sum_terms(real_term, fake_term, per_example):
@@ -66,7 +69,7 @@ def _sum_terms(real_term, fake_term, per_example):
 
 
 # Minimax (Goodfellow et al. 2014). With D(x) = sigmoid(l):
-#   -log D(x)     = softplus(-l)
+#   -log D(x)      = softplus(-l)
 #   -log(1 - D(x)) = softplus(l)
 
 
