@@ -14,12 +14,10 @@ array of features. Two extractors ship with kerasgen:
   downloads its weights; pass the path of a local copy.
 
 Example:
->>> images, _ = kerasgen.data.mnist("test")
+>>> real, _ = kerasgen.data.mnist("test")
 >>> fake = model.generate(1000, seed=0)
->>> kerasgen.metrics.fid(images, fake)
-12.3
->>> kerasgen.metrics.kid(images, fake)
-(0.0041, 0.0007)
+>>> score = kerasgen.metrics.fid(real, fake)
+>>> kid_mean, kid_std = kerasgen.metrics.kid(real, fake, subset_size=500)
 """
 
 import functools
@@ -41,6 +39,8 @@ INCEPTION_IMAGE_SHAPE = (299, 299, 3)
 # Added to both covariance diagonals when sqrtm(sigma1 @ sigma2) is not
 # finite (a singular product), as in the reference FID implementations.
 FID_EPS = 1e-6
+# kernel_distance precomputes full kernel matrices for sets up to this size.
+_KID_FULL_KERNEL_ROWS = 2500
 
 
 # ---------------------------------------------------------------------------
@@ -88,8 +88,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps=FID_EPS):
 
     Example:
     >>> mu, sigma = feature_statistics(np.random.randn(500, 16))
-    >>> frechet_distance(mu, sigma, mu, sigma)
-    0.0
+    >>> frechet_distance(mu, sigma, mu, sigma)  # 0 up to rounding
+    1.06...e-14
     """
     mu1 = np.atleast_1d(np.asarray(mu1, dtype=np.float64))
     mu2 = np.atleast_1d(np.asarray(mu2, dtype=np.float64))
@@ -131,6 +131,10 @@ def kernel_distance(f1, f2, num_subsets=100, subset_size=1000, seed=0):
     k(x, y) = (x . y / d + 1)^3. The unbiased MMD^2 estimate is computed on
     `num_subsets` random subsets of `subset_size` rows drawn without
     replacement from each set (fewer if a set is smaller), and averaged.
+    The estimate is unbiased, so the subset size changes only its spread;
+    when `subset_size` covers both sets every subset is the whole set and
+    the std is 0. Comparing a set with itself gives a slightly negative
+    value (the two draws share rows), not exactly 0.
 
     Args:
         f1, f2: feature arrays of shape `(n1, d)` and `(n2, d)`.
@@ -142,9 +146,9 @@ def kernel_distance(f1, f2, num_subsets=100, subset_size=1000, seed=0):
         `(mean, std)` of the estimate over the subsets, as Python floats.
 
     Example:
-    >>> f = np.random.randn(1000, 16)
-    >>> kernel_distance(f, f + 1.0, num_subsets=10)
-    (0.41, 0.02)
+    >>> f = np.random.default_rng(0).standard_normal((1000, 16))
+    >>> kernel_distance(f, f + 1.0, num_subsets=10, subset_size=500)
+    (7.84..., 0.23...)
     """
     f1 = _check_features(f1, "f1")
     f2 = _check_features(f2, "f2")
@@ -155,18 +159,30 @@ def kernel_distance(f1, f2, num_subsets=100, subset_size=1000, seed=0):
     m = min(int(subset_size), f1.shape[0], f2.shape[0])
     if m < 2:
         raise ValueError(f"KID needs subsets of at least 2 rows; got {m}.")
-    d = f1.shape[1]
+    # For small sets the full kernel matrices are computed once and each
+    # subset reads its block; larger sets compute each subset's kernels.
+    full = max(f1.shape[0], f2.shape[0]) <= _KID_FULL_KERNEL_ROWS
+    if full:
+        k11, k22, k12 = _poly_kernel(f1, f1), _poly_kernel(f2, f2), _poly_kernel(f1, f2)
     rng = np.random.default_rng(seed)
     estimates = np.empty(num_subsets)
     for i in range(num_subsets):
-        x = f1[rng.choice(f1.shape[0], m, replace=False)]
-        y = f2[rng.choice(f2.shape[0], m, replace=False)]
-        k_xx = (x @ x.T / d + 1.0) ** 3
-        k_yy = (y @ y.T / d + 1.0) ** 3
-        k_xy = (x @ y.T / d + 1.0) ** 3
+        a = rng.choice(f1.shape[0], m, replace=False)
+        b = rng.choice(f2.shape[0], m, replace=False)
+        if full:
+            k_xx, k_yy, k_xy = k11[np.ix_(a, a)], k22[np.ix_(b, b)], k12[np.ix_(a, b)]
+        else:
+            x, y = f1[a], f2[b]
+            k_xx, k_yy, k_xy = _poly_kernel(x, x), _poly_kernel(y, y), _poly_kernel(x, y)
         within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
         estimates[i] = within - 2.0 * k_xy.sum() / (m * m)
     return float(estimates.mean()), float(estimates.std())
+
+
+def _poly_kernel(x, y):
+    """The KID kernel k(x, y) = (x . y / d + 1)^3 for all pairs of rows."""
+    k = x @ y.T / x.shape[1] + 1.0
+    return k * k * k
 
 
 def _check_features(features, name):
@@ -267,14 +283,18 @@ def build_digits_classifier():
 
 
 def digits_entry_dir():
-    """Folder of the shipped `mnist_classifier` zoo entry."""
-    try:
-        root = zoo.zoo_root()
-    except ModuleNotFoundError:
-        # A source checkout that is not installed: the zoo/ folder sits next
-        # to the kerasgen package (setup.cfg maps it to kerasgen._zoo).
-        root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo")
-    return os.path.join(root, DIGITS_ENTRY)
+    """Folder of the shipped `mnist_classifier` zoo entry.
+
+    The entry is looked up beside this kerasgen package first, so that the
+    weights come from the same tree as `build_digits_classifier()`: inside
+    the package as `kerasgen/_zoo` (a built wheel), or the top-level `zoo/`
+    folder of a source checkout (setup.cfg maps it to `kerasgen._zoo`).
+    """
+    package = os.path.dirname(os.path.abspath(__file__))
+    for root in (os.path.join(package, "_zoo"), os.path.join(os.path.dirname(package), "zoo")):
+        if os.path.isfile(os.path.join(root, DIGITS_ENTRY, zoo.METADATA_FILE)):
+            return os.path.join(root, DIGITS_ENTRY)
+    return os.path.join(zoo.zoo_root(), DIGITS_ENTRY)
 
 
 def load_digits_classifier(entry_dir=None):
@@ -331,7 +351,7 @@ def digits_features(entry_dir=None):
 
     Images of another size are resized to 28x28 and RGB is converted to
     gray. The weights' sha256 is checked against the entry metadata before
-    they are read.
+    they are read; the extractor is built once per folder and process.
 
     Args:
         entry_dir: folder of a classifier entry; defaults to the shipped
@@ -361,7 +381,9 @@ def classify_digits(images, batch_size=500, entry_dir=None):
         int64 numpy array of shape `(n,)`.
 
     Example:
-    >>> labels = classify_digits(model.generate(100, labels=np.arange(100) % 10))
+    >>> images, labels = kerasgen.data.mnist("test")
+    >>> (classify_digits(images) == labels).mean()
+    0.982
     """
     extractor = _digits_extractors(os.path.abspath(entry_dir or digits_entry_dir()))[1]
     logits = compute_features(images, extractor, batch_size=batch_size)
@@ -521,7 +543,8 @@ def evaluate_generator(generate_fn, real_images, n=1000, seed=0, features="digit
 
     The first `n` real images (all of them if there are fewer) are compared
     with `generate_fn(n, seed=seed)`, so the numbers can be recorded in zoo
-    metadata and reproduced.
+    metadata and reproduced. KID uses 100 subsets of half the smaller set
+    (at most 1,000 rows), so that its std reflects the sampling spread.
 
     Args:
         generate_fn: callable `(n, seed=...) -> images` in [-1, 1], NHWC,
@@ -533,8 +556,8 @@ def evaluate_generator(generate_fn, real_images, n=1000, seed=0, features="digit
         batch_size: images per feature-extractor call.
 
     Returns:
-        dict with `fid`, `kid`, `kid_std`, `num_generated`, `num_real`,
-        `seed` and `features`.
+        dict with `fid`, `kid`, `kid_std`, `kid_subset_size`,
+        `num_generated`, `num_real`, `seed` and `features`.
 
     Example:
     >>> real, _ = kerasgen.data.mnist("test")
@@ -551,12 +574,14 @@ def evaluate_generator(generate_fn, real_images, n=1000, seed=0, features="digit
     f_fake = compute_features(fake_images, extractor, batch_size, name="generated images")
     mu1, sigma1 = feature_statistics(f_real)
     mu2, sigma2 = feature_statistics(f_fake)
-    kid_mean, kid_std = kernel_distance(f_real, f_fake, seed=seed)
+    subset_size = max(2, min(1000, min(len(f_real), len(f_fake)) // 2))
+    kid_mean, kid_std = kernel_distance(f_real, f_fake, subset_size=subset_size, seed=seed)
     name = features if isinstance(features, str) else getattr(extractor, "name", type(extractor).__name__)
     return {
         "fid": frechet_distance(mu1, sigma1, mu2, sigma2),
         "kid": kid_mean,
         "kid_std": kid_std,
+        "kid_subset_size": subset_size,
         "num_generated": int(n),
         "num_real": int(real_images.shape[0]),
         "seed": int(seed),
