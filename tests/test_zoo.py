@@ -110,7 +110,7 @@ def test_config_with_unknown_key_or_foreign_class_is_refused(tmp_path):
 def test_overrides_build_a_fresh_model_of_another_shape():
     model = zoo.load("vae", weights=None, image_shape=(32, 32, 3))
     assert model.generate(2, seed=0).shape == (2, 32, 32, 3)
-    with pytest.raises(ValueError, match="pass weights=None"):
+    with pytest.raises(ValueError, match="Pass weights=None"):
         zoo.load("vae", image_shape=(32, 32, 3))
 
 
