@@ -273,6 +273,8 @@ class Checkpoint(keras.callbacks.Callback):
             `(step, epoch)` of the restored state.
         """
         directory = os.path.abspath(directory)
+        if not model.compiled:
+            raise ValueError("Compile the model before restoring a checkpoint: its optimizers' state is restored too.")
         errors = []
         for folder in (os.path.join(directory, "current"), os.path.join(directory, "previous")):
             if not os.path.isfile(os.path.join(folder, cls.STATE)):
@@ -304,3 +306,94 @@ def _is_number(value):
         return True
     except (TypeError, ValueError):
         return False
+
+
+class TrainingHealthMonitor(keras.callbacks.Callback):
+    """Warns when adversarial training goes wrong, with the figures.
+
+    Two failure modes are watched:
+
+    - a saturated discriminator: its loss (`logs["d_loss"]`) stays below
+      `d_loss_floor` for `patience` consecutive steps, so the generator gets
+      almost no gradient;
+    - mode collapse: every `check_every` steps, a fixed batch of latents is
+      decoded and the mean pairwise L2 distance between the samples, divided
+      by the same figure at the start of training, falls below
+      `min_diversity_ratio`.
+
+    Warnings go through `warnings.warn` and are kept in `self.alerts`.
+
+    Args:
+        d_loss_floor: discriminator loss regarded as saturated.
+        patience: consecutive saturated steps before warning.
+        check_every: steps between diversity checks.
+        num_samples: samples in the fixed batch.
+        min_diversity_ratio: diversity relative to the start that counts as
+            collapse.
+        seed: seed of the fixed latent batch.
+
+    Example:
+    >>> model.fit(ds, epochs=5, callbacks=[kerasgen.callbacks.TrainingHealthMonitor()])
+    """
+
+    def __init__(self, d_loss_floor=0.01, patience=200, check_every=200, num_samples=64, min_diversity_ratio=0.2, seed=0):
+        super().__init__()
+        self.d_loss_floor = float(d_loss_floor)
+        self.patience = int(patience)
+        self.check_every = int(check_every)
+        self.num_samples = int(num_samples)
+        self.min_diversity_ratio = float(min_diversity_ratio)
+        self.seed = int(seed)
+        self.alerts = []
+        self._saturated_steps = 0
+        self._step = 0
+        self._latents = None
+        self.initial_diversity = None
+
+    @staticmethod
+    def diversity(samples):
+        """Mean pairwise L2 distance between samples."""
+        flat = np.asarray(samples, dtype="float64").reshape(len(samples), -1)
+        sq = np.sum(flat**2, axis=1)
+        d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * flat @ flat.T, 0.0)
+        n = len(flat)
+        return float(np.sum(np.sqrt(d2)) / (n * (n - 1)))
+
+    def on_train_begin(self, logs=None):
+        try:
+            self._latents = self.model.sample_latents(self.num_samples, seed=self.seed)
+        except NotImplementedError:
+            self._latents = None
+        if self._latents is not None and self.initial_diversity is None:
+            self.initial_diversity = self.diversity(self.model.decode_in_batches(self._latents))
+
+    def _alert(self, message):
+        import warnings
+
+        self.alerts.append(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+        d_loss = (logs or {}).get("d_loss")
+        if d_loss is not None:
+            if float(d_loss) < self.d_loss_floor:
+                self._saturated_steps += 1
+                if self._saturated_steps == self.patience:
+                    self._alert(
+                        f"Discriminator saturated: d_loss {float(d_loss):.2e} < {self.d_loss_floor:g} "
+                        f"for {self.patience} consecutive steps (step {self._step}); the generator "
+                        "gets almost no gradient. Lower the discriminator's learning rate, add "
+                        "noise or a gradient penalty."
+                    )
+            else:
+                self._saturated_steps = 0
+        if self._latents is not None and self.initial_diversity and self._step % self.check_every == 0:
+            current = self.diversity(self.model.decode_in_batches(self._latents))
+            ratio = current / self.initial_diversity
+            if ratio < self.min_diversity_ratio:
+                self._alert(
+                    f"Possible mode collapse at step {self._step}: sample diversity {current:.4f} is "
+                    f"{ratio:.1%} of its initial {self.initial_diversity:.4f} (threshold "
+                    f"{self.min_diversity_ratio:.0%})."
+                )

@@ -79,8 +79,18 @@ class GenerativeModel(keras.Model):
         step = self.optimizer.iterations if getattr(self, "optimizer", None) is not None else -1
         ok = tf.reduce_all(tf.math.is_finite(value))
         assertion = tf.debugging.Assert(ok, [f"Training stopped: {name} is NaN or Inf at step", step, "value:", value])
-        with tf.control_dependencies([assertion]):
-            return tf.identity(value)
+
+        # The gradient waits for the check too, so a bad step updates no weight.
+        @tf.custom_gradient
+        def guarded(x):
+            def grad(dy):
+                with tf.control_dependencies([assertion]):
+                    return tf.identity(dy)
+
+            with tf.control_dependencies([assertion]):
+                return tf.identity(x), grad
+
+        return guarded(value)
 
     # -- images ---------------------------------------------------------------
 
