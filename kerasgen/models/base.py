@@ -92,6 +92,26 @@ class GenerativeModel(keras.Model):
 
         return guarded(value)
 
+    # -- randomness -----------------------------------------------------------
+
+    def normal_noise(self, shape):
+        """Standard normal noise of `shape` for this replica's part of a batch.
+
+        The noise of the whole global batch is drawn from one seed and each
+        replica takes its own rows, so N replicas draw exactly what one
+        device draws for the same global batch (and never share noise).
+        """
+        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        shape = tf.convert_to_tensor(shape, tf.int32)
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        if replicas == 1:
+            return tf.random.stateless_normal(shape, seed=seed)
+        rows = shape[0]
+        full = tf.random.stateless_normal(tf.concat([[rows * replicas], shape[1:]], 0), seed=seed)
+        start = tf.cast(context.replica_id_in_sync_group, tf.int32) * rows
+        return full[start : start + rows]
+
     # -- images ---------------------------------------------------------------
 
     def check_image_shape(self, images, name="images"):
