@@ -252,11 +252,15 @@ class AAE(GenerativeModel):
 
         The paper trains all three with SGD with momentum (0.9 on the
         reconstruction path, 0.1 for the discriminator and the generator);
-        its learning-rate schedule is not reproduced here. The defaults are
-        documented Adam settings instead (a deliberate departure that
-        converges in far fewer steps): Adam(1e-3) for the reconstruction
-        phase, as the `Autoencoder` and `VAE`, and Adam(2e-4, beta_1=0.5),
-        the DCGAN recipe, for the discriminator and the generator.
+        its learning rates are not reproduced here. The defaults are Adam
+        instead (a deliberate departure that converges in far fewer steps):
+        Adam(1e-3) for the reconstruction phase, as the `Autoencoder` and
+        `VAE`; Adam(2e-4, beta_1=0.5), the DCGAN setting, for the
+        discriminator; Adam(1e-3, beta_1=0.5) for the generator. The
+        generator's rate is five times the discriminator's because, with
+        equal rates, the latent discriminator wins on MNIST-5k (measured:
+        the supervised model's g_loss climbs past 5 and its codes stay at
+        chance level in 1,200 steps, whereas at 5x they reach the prior).
 
         Args:
             reconstruction_optimizer: optimizer of the encoder and decoder in
@@ -270,7 +274,7 @@ class AAE(GenerativeModel):
         discriminator_optimizer = self._optimizer(
             discriminator_optimizer, lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)
         )
-        generator_optimizer = self._optimizer(generator_optimizer, lambda: keras.optimizers.Adam(2e-4, beta_1=0.5))
+        generator_optimizer = self._optimizer(generator_optimizer, lambda: keras.optimizers.Adam(1e-3, beta_1=0.5))
         if len({id(reconstruction_optimizer), id(discriminator_optimizer), id(generator_optimizer)}) < 3:
             raise ValueError("The three phases need three distinct optimizer instances (their states differ).")
         super().compile(optimizer=reconstruction_optimizer, **kwargs)
@@ -282,6 +286,10 @@ class AAE(GenerativeModel):
             discriminator_optimizer=self.discriminator_optimizer,
             generator_optimizer=self.generator_optimizer,
         )
+        # Creating the optimizers' variables now (not inside the first traced
+        # step) keeps a step that failed to trace, e.g. on bad labels, from
+        # breaking the next `fit`.
+        self.build_optimizers()
 
     @staticmethod
     def _optimizer(value, default):
