@@ -99,7 +99,7 @@ def aae_textbook_step(encoder, decoder, discriminator, prior):
     """The AAE step as tutorials write it: three tapes, three Adam optimizers."""
     rec_opt = keras.optimizers.Adam(1e-3)
     d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
-    g_opt = keras.optimizers.Adam(1e-3, beta_1=0.5)
+    g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
 
     @tf.function
