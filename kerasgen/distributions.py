@@ -152,6 +152,13 @@ class SwissRoll(tfd.Distribution):
         t = tf.random.stateless_uniform([n], seed=t_seed)
         return self._points(t, noise_seed)
 
+    def _log_prob(self, x):
+        raise NotImplementedError(
+            "The swiss-roll prior has no density in closed form: it can only be sampled. "
+            "Use it with kerasgen.models.AAE, which needs only samples of its prior "
+            "(a VAE's KL term needs log p(z))."
+        )
+
     def sample_component(self, labels, seed=None):
         """One point per label from the segment that label owns.
 

@@ -126,6 +126,9 @@ class AAE(GenerativeModel):
         self.generator_loss_fn, self.discriminator_loss_fn = gan_losses.get(gan_loss)
         self._custom = {k: v is not None for k, v in (("encoder", encoder), ("decoder", decoder), ("discriminator", discriminator))}
         encoder_dim = 2 * self.latent_dim if self.gaussian_encoder else self.latent_dim
+        # Departure: the paper's encoder and decoder are MLPs with two hidden
+        # layers of 1000 ReLU units; these are the convolutional networks the
+        # Autoencoder and VAE share, so that the three differ only in the objective.
         self.encoder = deserialize_network(encoder) or conv_encoder(self.image_shape, self.filters, encoder_dim)
         self.decoder = deserialize_network(decoder) or conv_decoder(
             self.latent_dim, self.image_shape, self.filters, output_activation="tanh"
