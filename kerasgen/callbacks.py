@@ -222,7 +222,10 @@ class Checkpoint(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
-        if self.every_steps and self.step % self.every_steps == 0:
+        last_of_epoch = self.params and batch + 1 == self.params.get("steps")
+        # The last step of an epoch is saved by on_epoch_end, after validation
+        # (which draws random numbers too), so a resume there repeats nothing.
+        if self.every_steps and self.step % self.every_steps == 0 and not last_of_epoch:
             self.save(logs)
 
     def on_epoch_end(self, epoch, logs=None):
