@@ -324,6 +324,10 @@ class ProGAN(GenerativeModel):
         self.images_seen = keras.Variable(0, dtype="int64", trainable=False, name="images_seen")
         self.stage = keras.Variable(0, dtype="int32", trainable=False, name="stage")
         self.alpha = keras.Variable(1.0, dtype="float32", trainable=False, name="alpha")
+        # Tracked as the model's own variable so that `save_weights` (and so
+        # checkpoints) carry the random state and a resumed run draws the
+        # same latents and interpolation weights as an uninterrupted one.
+        self.seed_state = self.seed_generator.state
         self._train_stage = 0
         self.gp_weight = 10.0
         self.drift_weight = 1e-3
