@@ -244,3 +244,12 @@ def test_nan_loss_raises_naming_the_loss():
     model.discriminator.blocks[0].get_layer("dense1").bias.assign([np.nan])
     with pytest.raises(Exception, match="d_loss is NaN or Inf"):
         model.fit(repeated_batch_dataset(), epochs=1, steps_per_epoch=1, verbose=0)
+
+
+def test_evaluate_reports_the_critic_estimate_at_the_current_stage(grown_model):
+    x = helpers.random_images(16, (16, 16, 1), seed=3)
+    results = grown_model.evaluate(x, batch_size=8, verbose=0, return_dict=True)
+    assert results["resolution"] == 8.0
+    assert results["alpha"] == pytest.approx(float(grown_model.alpha.numpy()))
+    assert np.isfinite(results["d_loss"]) and np.isfinite(results["g_loss"])
+    np.testing.assert_allclose(results["loss"], results["d_loss"] + results["g_loss"], rtol=1e-4, atol=1e-5)

@@ -201,15 +201,17 @@ class _Discriminator(keras.layers.Layer):
 class _GrowthSchedule(keras.callbacks.Callback):
     """Grows a ProGAN inside `fit` when its images-seen counter crosses a stage.
 
-    `ProGAN.fit` inserts it; after every batch it reads the counter that the
-    train step advances and, at a new stage, resets the optimizers and
-    retraces the train step.
+    `ProGAN.fit` inserts it; before every batch it reads the counter that
+    the train step advances and, at a new stage, resets the optimizers and
+    retraces the train step. Checking before the batch (rather than only at
+    the start of training) also picks up a state that `BackupAndRestore`
+    restored after this callback's `on_train_begin`.
     """
 
     def on_train_begin(self, logs=None):
         self.model.sync_schedule()
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_begin(self, batch, logs=None):
         self.model.sync_schedule()
 
 
@@ -329,6 +331,7 @@ class ProGAN(GenerativeModel):
         # same latents and interpolation weights as an uninterrupted one.
         self.seed_state = self.seed_generator.state
         self._train_stage = 0
+        self._test_stage = 0
         self.gp_weight = 10.0
         self.drift_weight = 1e-3
         self.built = True
@@ -451,6 +454,14 @@ class ProGAN(GenerativeModel):
             callbacks.insert(0, _GrowthSchedule())
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
+    def evaluate(self, *args, **kwargs):
+        """`keras.Model.evaluate` at the current stage (see `test_step`)."""
+        stage = int(self.stage.numpy())
+        if stage != self._test_stage:
+            self._test_stage = stage
+            self.test_function = None
+        return super().evaluate(*args, **kwargs)
+
     def check_image_shape(self, images, name="images"):
         shape = tuple(images.shape)
         if len(shape) == 4 and shape[1] is not None and shape[2] is not None:
@@ -529,6 +540,35 @@ class ProGAN(GenerativeModel):
             }
         )
 
+    def test_step(self, data):
+        """Critic estimate of the Wasserstein distance on held-out images (no update).
+
+        `d_loss` is D(G(z)) - D(x) + drift_weight * D(x)^2 (the gradient
+        penalty needs no held-out estimate and is left out), `g_loss` is
+        -D(G(z)), at the current stage and alpha.
+        """
+        stage = self._test_stage
+        images, _ = self.unpack(data)
+        images = self.prepare_images(images)
+        alpha = self.alpha
+        real = self.real_images_at(images, stage, alpha)
+        latents = keras.random.normal((tf.shape(real)[0], self.latent_dim), seed=self.seed_generator)
+        real_scores = self.discriminator(real, stage=stage, alpha=alpha)
+        fake_scores = self.discriminator(self.generator_ema(latents, stage=stage, alpha=alpha), stage=stage, alpha=alpha)
+        drift = tf.reduce_mean(tf.square(real_scores), axis=1)
+        d_loss = losses.wasserstein_discriminator_loss(real_scores, fake_scores, per_example=True) + self.drift_weight * drift
+        g_loss = losses.wasserstein_generator_loss(fake_scores, per_example=True)
+        return self.update_metrics(
+            {
+                "loss": d_loss + g_loss,
+                "d_loss": d_loss,
+                "g_loss": g_loss,
+                "drift": drift,
+                "resolution": float(self.stage_resolution(stage)),
+                "alpha": alpha,
+            }
+        )
+
     # -- inference ------------------------------------------------------------
 
     def decode_latents(self, latents, training=False, stage=None):
@@ -577,8 +617,46 @@ class ProGAN(GenerativeModel):
         return None
 
 
-def stage_sample_grid(model, latents, stage):
-    """EMA-generator samples at `stage` (alpha 1), upscaled to the target resolution."""
-    images = ops.convert_to_numpy(model.generator_ema(tf.constant(latents), stage=stage, alpha=1.0))
-    factor = model.resolution // images.shape[1]
-    return np.repeat(np.repeat(images, factor, axis=1), factor, axis=2)
+class _StageGrid(keras.callbacks.Callback):
+    def __init__(self, path, num_samples, seed):
+        super().__init__()
+        self.path = path
+        self.num_samples = int(num_samples)
+        self.seed = int(seed)
+        self.rows = {}
+
+    def _snapshot(self, stage, alpha):
+        latents = self.model.sample_latents(self.num_samples, seed=self.seed)
+        images = ops.convert_to_numpy(self.model.generator_ema(latents, stage=stage, alpha=alpha))
+        factor = self.model.resolution // images.shape[1]
+        self.rows[stage] = np.repeat(np.repeat(images, factor, axis=1), factor, axis=2)
+
+    def on_train_begin(self, logs=None):
+        self.stage = int(self.model.stage.numpy())
+
+    def on_train_batch_end(self, batch, logs=None):
+        stage = int(self.model.stage.numpy())
+        if stage != self.stage:
+            # The networks just grew: G's weights are those at the end of the old stage.
+            self._snapshot(self.stage, 1.0)
+            self.stage = stage
+
+    def on_train_end(self, logs=None):
+        from kerasgen.callbacks import save_image_grid
+
+        self._snapshot(self.stage, self.model.alpha)
+        images = np.concatenate([self.rows[s] for s in sorted(self.rows)], axis=0)
+        save_image_grid(images, self.path, columns=self.num_samples)
+
+
+def stage_grid_callback(path, num_samples=8, seed=0):
+    """A callback writing one PNG row of EMA-generator samples per resolution stage.
+
+    Each row is taken when its stage ends (the last one when training
+    ends) from the same latents, and upscaled (nearest) to the target
+    resolution, so the rows show what every stage of a run produced.
+
+    Example:
+    >>> model.fit(ds, epochs=7, callbacks=[stage_grid_callback("docs/images/progan_stages.png")])
+    """
+    return _StageGrid(path, num_samples, seed)
