@@ -1,3 +1,4 @@
+import json
 import os
 
 import keras
@@ -147,6 +148,7 @@ def test_short_run_grows_through_two_resolutions_within_one_fit():
         assert np.max(np.abs(ema - before)) <= np.max(np.abs(g - before)) + 1e-7
     samples = model.generate(4, seed=0)
     assert samples.shape == (4, 16, 16, 1) and samples.dtype == np.float32
+    assert samples.min() >= -1.0 and samples.max() <= 1.0
 
 
 def _train(model, steps):
@@ -215,7 +217,7 @@ def test_keras_file_round_trip(grown_model, tmp_path):
 
 def test_saved_model_generates_with_the_ema_generator_at_the_current_resolution(grown_model, tmp_path):
     z = np.random.default_rng(0).normal(size=(5, 8)).astype("float32")
-    expected = grown_model.generator_ema(tf.constant(z), stage=1, alpha=grown_model.alpha).numpy()
+    expected = np.clip(grown_model.generator_ema(tf.constant(z), stage=1, alpha=grown_model.alpha).numpy(), -1, 1)
     assert expected.shape == (5, 8, 8, 1)
     assert not np.allclose(expected, grown_model.generator(tf.constant(z), stage=1, alpha=grown_model.alpha).numpy())
     out = helpers.assert_saved_model_round_trip(
@@ -253,3 +255,29 @@ def test_evaluate_reports_the_critic_estimate_at_the_current_stage(grown_model):
     assert results["alpha"] == pytest.approx(float(grown_model.alpha.numpy()))
     assert np.isfinite(results["d_loss"]) and np.isfinite(results["g_loss"])
     np.testing.assert_allclose(results["loss"], results["d_loss"] + results["g_loss"], rtol=1e-4, atol=1e-5)
+
+
+def test_pretrained_entry_generates_digits_better_than_an_untrained_model():
+    meta = kerasgen.zoo.metadata("progan")
+    assert meta["metrics"]["fid"] > 0 and meta["metrics"]["features"] == "digits"
+    model = kerasgen.zoo.load("progan")
+    assert int(model.stage.numpy()) == model.num_stages - 1 and float(model.alpha.numpy()) == 1.0
+    images = model.generate(300, seed=0)
+    assert images.shape == (300, 32, 32, 1) and images.min() >= -1 and images.max() <= 1
+    real, _ = helpers.mnist_images("test", n=300)
+    fresh = kerasgen.zoo.load("progan", weights=None)
+    fresh.grow(fresh.num_stages - 1)
+    fresh.alpha.assign(1.0)
+    trained_fid = kerasgen.metrics.fid(real, images)
+    untrained_fid = kerasgen.metrics.fid(real, fresh.generate(300, seed=0))
+    assert trained_fid < 0.5 * untrained_fid
+
+
+def test_recipe_only_entry_has_the_papers_schedule():
+    meta = kerasgen.zoo.metadata("progan_celeba_hq_256")
+    assert meta["weights"] is None
+    config = json.load(open(os.path.join(kerasgen.zoo.entry_dir("progan_celeba_hq_256"), "config.json")))["config"]
+    assert config["resolution"] == 256 and config["latent_dim"] == 512
+    assert (config["fmap_base"], config["fmap_max"]) == (8192, 512)
+    assert config["fade_images"] == config["stabilize_images"] == 600000
+    assert config["batch_sizes"]["256"] == 14 and config["ema_decay"] == 0.999

@@ -572,9 +572,15 @@ class ProGAN(GenerativeModel):
     # -- inference ------------------------------------------------------------
 
     def decode_latents(self, latents, training=False, stage=None):
-        """EMA generator images at `stage` (default: the current one) and the current alpha."""
+        """EMA generator images at `stage` (default: the current one) and the current alpha.
+
+        The paper's generator has a linear output; images are clipped to
+        [-1, 1] here (and in the export), as the reference code does when it
+        writes images. Training uses the unclipped output.
+        """
         stage = int(self.stage.numpy()) if stage is None else int(stage)
-        return self.generator_ema(ops.convert_to_tensor(latents, "float32"), stage=stage, alpha=self.alpha)
+        images = self.generator_ema(ops.convert_to_tensor(latents, "float32"), stage=stage, alpha=self.alpha)
+        return ops.clip(images, -1.0, 1.0)
 
     def sample_latents(self, n, seed=None):
         return keras.random.normal((n, self.latent_dim), seed=self.seed_generator if seed is None else int(seed))
@@ -590,7 +596,7 @@ class ProGAN(GenerativeModel):
 
         def generate(latents):
             images = self.generator_ema(latents, stage=stage, alpha=self.alpha)
-            return {"images": ops.cast(images, "float32")}
+            return {"images": ops.clip(ops.cast(images, "float32"), -1.0, 1.0)}
 
         return {"serving_default": (generate, [self.latent_spec()]), "generate": (generate, [self.latent_spec()])}
 
@@ -634,7 +640,8 @@ class _StageGrid(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.stage = int(self.model.stage.numpy())
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_begin(self, batch, logs=None):
+        # Runs after the growth callback (which `fit` puts first).
         stage = int(self.model.stage.numpy())
         if stage != self.stage:
             # The networks just grew: G's weights are those at the end of the old stage.
@@ -649,7 +656,7 @@ class _StageGrid(keras.callbacks.Callback):
         save_image_grid(images, self.path, columns=self.num_samples)
 
 
-def stage_grid_callback(path, num_samples=8, seed=0):
+def stage_grid_callback(path, num_samples=10, seed=0):
     """A callback writing one PNG row of EMA-generator samples per resolution stage.
 
     Each row is taken when its stage ends (the last one when training
