@@ -257,15 +257,20 @@ def test_evaluate_reports_the_critic_estimate_at_the_current_stage(grown_model):
     np.testing.assert_allclose(results["loss"], results["d_loss"] + results["g_loss"], rtol=1e-4, atol=1e-5)
 
 
+# The entries of this repository (an installed kerasgen may ship another zoo copy).
+PROGAN_ENTRY = os.path.join(helpers.REPO, "zoo", "progan")
+CELEBA_ENTRY = os.path.join(helpers.REPO, "zoo", "progan_celeba_hq_256")
+
+
 def test_pretrained_entry_generates_digits_better_than_an_untrained_model():
-    meta = kerasgen.zoo.metadata("progan")
+    meta = kerasgen.zoo.metadata(PROGAN_ENTRY)
     assert meta["metrics"]["fid"] > 0 and meta["metrics"]["features"] == "digits"
-    model = kerasgen.zoo.load("progan")
+    model = kerasgen.zoo.load(PROGAN_ENTRY)
     assert int(model.stage.numpy()) == model.num_stages - 1 and float(model.alpha.numpy()) == 1.0
     images = model.generate(300, seed=0)
     assert images.shape == (300, 32, 32, 1) and images.min() >= -1 and images.max() <= 1
     real, _ = helpers.mnist_images("test", n=300)
-    fresh = kerasgen.zoo.load("progan", weights=None)
+    fresh = kerasgen.zoo.load(PROGAN_ENTRY, weights=None)
     fresh.grow(fresh.num_stages - 1)
     fresh.alpha.assign(1.0)
     trained_fid = kerasgen.metrics.fid(real, images)
@@ -274,9 +279,10 @@ def test_pretrained_entry_generates_digits_better_than_an_untrained_model():
 
 
 def test_recipe_only_entry_has_the_papers_schedule():
-    meta = kerasgen.zoo.metadata("progan_celeba_hq_256")
-    assert meta["weights"] is None
-    config = json.load(open(os.path.join(kerasgen.zoo.entry_dir("progan_celeba_hq_256"), "config.json")))["config"]
+    meta = kerasgen.zoo.metadata(CELEBA_ENTRY)
+    assert meta["weights"] is None and meta["training"]["command"] == "python tools/train_zoo.py progan_celeba_hq_256"
+    with open(os.path.join(CELEBA_ENTRY, "config.json")) as f:
+        config = json.load(f)["config"]
     assert config["resolution"] == 256 and config["latent_dim"] == 512
     assert (config["fmap_base"], config["fmap_max"]) == (8192, 512)
     assert config["fade_images"] == config["stabilize_images"] == 600000
