@@ -287,3 +287,9 @@ def test_recipe_only_entry_has_the_papers_schedule():
     assert (config["fmap_base"], config["fmap_max"]) == (8192, 512)
     assert config["fade_images"] == config["stabilize_images"] == 600000
     assert config["batch_sizes"]["256"] == 14 and config["ema_decay"] == 0.999
+
+
+@pytest.mark.parametrize("batch_sizes", [{6: 16}, {8: 0}, {2: 16}])
+def test_batch_sizes_must_map_resolutions_to_positive_sizes(batch_sizes):
+    with pytest.raises(ValueError, match="batch_sizes maps resolutions"):
+        ProGAN(resolution=8, batch_sizes=batch_sizes)

@@ -310,6 +310,11 @@ class ProGAN(GenerativeModel):
         if batch_sizes is None:
             batch_sizes = PAPER_BATCH_SIZES
         self.batch_sizes = {int(k): int(v) for k, v in dict(batch_sizes).items()}
+        bad = {k: v for k, v in self.batch_sizes.items() if v < 1 or k < 4 or k & (k - 1)}
+        if bad:
+            raise ValueError(
+                f"batch_sizes maps resolutions (powers of two from 4) to positive minibatch sizes; got {bad}."
+            )
         self.ema_decay = float(ema_decay)
         self.group_size = int(group_size)
         self.num_stages = int(math.log2(resolution)) - 1
