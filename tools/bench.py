@@ -149,8 +149,9 @@ def bench_progan(batch_size, steps, warmup):
     ds = tf.data.Dataset.from_tensor_slices(x).cache().repeat().batch(batch_size, drop_remainder=True).prefetch(4)
     total_fit = total_loop = 0.0
     for stage in range(4):
-        # Fade-in lasts "forever" so that every timed step runs the blended path.
-        model = ProGAN(**PROGAN_BENCH_CONFIG, fade_images=10**12, stabilize_images=1, batch_sizes={}, seed=0)
+        # Every phase lasts "forever": the timed steps stay at this stage (in
+        # its fade-in, so the blended path runs, for stages > 0).
+        model = ProGAN(**PROGAN_BENCH_CONFIG, fade_images=10**12, stabilize_images=10**12, batch_sizes={}, seed=0)
         model.compile()
         model.grow(stage)
         fit_rate = time_fit(model, ds, batch_size, steps, warmup)
