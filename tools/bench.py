@@ -123,6 +123,47 @@ def aae_textbook_step(encoder, decoder, discriminator, prior):
         g_vars = encoder.trainable_variables
         g_opt.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars))
         return rec + d_loss + g_loss
+PROGAN_BENCH_CONFIG = dict(resolution=32, channels=1, latent_dim=64, fmap_base=256, fmap_max=64)
+
+
+def progan_textbook_step(generator, discriminator, generator_ema, stage, alpha, latent_dim, num_stages):
+    """One ProGAN step (WGAN-GP + drift, then G, then EMA) as tutorials write it, at a fixed stage."""
+    g_opt = keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
+    d_opt = keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
+    g_vars = generator.stage_variables(stage)
+    d_vars = discriminator.stage_variables(stage)
+    factor = 2 ** (num_stages - 1 - stage)
+
+    def critic(x):
+        return tf.cast(discriminator(x, stage=stage, alpha=alpha), tf.float32)
+
+    @tf.function
+    def step(x):
+        real = tf.nn.avg_pool2d(x, factor, factor, "VALID") if factor > 1 else x
+        if stage > 0:
+            low = tf.nn.avg_pool2d(real, 2, 2, "VALID")
+            real = alpha * real + (1.0 - alpha) * tf.repeat(tf.repeat(low, 2, axis=1), 2, axis=2)
+        n = tf.shape(real)[0]
+        z = tf.random.normal((n, latent_dim))
+        with tf.GradientTape() as tape:
+            fake = generator(z, stage=stage, alpha=alpha)
+            real_out, fake_out = critic(real), critic(fake)
+            eps = tf.random.uniform((n, 1, 1, 1))
+            x_hat = eps * real + (1.0 - eps) * fake
+            with tf.GradientTape() as gp_tape:
+                gp_tape.watch(x_hat)
+                hat_out = tf.reduce_sum(critic(x_hat))
+            grad = gp_tape.gradient(hat_out, x_hat)
+            norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]) + 1e-10)
+            d_loss = tf.reduce_mean(fake_out - real_out) + 10.0 * tf.reduce_mean(tf.square(norm - 1.0)) + 1e-3 * tf.reduce_mean(tf.square(real_out))
+        d_opt.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars))
+        z = tf.random.normal((n, latent_dim))
+        with tf.GradientTape() as tape:
+            g_loss = -tf.reduce_mean(critic(generator(z, stage=stage, alpha=alpha)))
+        g_opt.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars))
+        for ema, w in zip(generator_ema.variables, generator.variables):
+            ema.assign(0.999 * ema + 0.001 * w)
+        return d_loss
 
     return step
 
@@ -139,7 +180,34 @@ def bench_aae(batch_size, steps, warmup):
     return fit_rate, loop_rate
 
 
-BENCHES = {"vae": bench_vae, "aae": bench_aae}
+def bench_progan(batch_size, steps, warmup):
+    """Per resolution stage (printed), mid-fade-in; returns the totals over all stages."""
+    from kerasgen.models import ProGAN
+
+    x, _ = kerasgen.data.mnist("train")
+    x = tf.image.resize(kerasgen.data.to_model_range(x), (32, 32))  # 28 -> 32 as in the zoo recipe
+    ds = tf.data.Dataset.from_tensor_slices(x).cache().repeat().batch(batch_size, drop_remainder=True).prefetch(4)
+    total_fit = total_loop = 0.0
+    for stage in range(4):
+        # Every phase lasts "forever": the timed steps stay at this stage (in
+        # its fade-in, so the blended path runs, for stages > 0).
+        model = ProGAN(**PROGAN_BENCH_CONFIG, fade_images=10**12, stabilize_images=10**12, batch_sizes={}, seed=0)
+        model.compile()
+        model.grow(stage)
+        fit_rate = time_fit(model, ds, batch_size, steps, warmup)
+        twin = ProGAN(**PROGAN_BENCH_CONFIG, seed=0)
+        step = progan_textbook_step(twin.generator, twin.discriminator, twin.generator_ema, stage,
+                                    tf.constant(0.5), twin.latent_dim, twin.num_stages)
+        loop_rate = time_loop(step, ds, batch_size, steps, warmup)
+        res = 4 * 2**stage
+        print(f"  progan {res}x{res}: fit {fit_rate:8.0f} img/s, textbook {loop_rate:8.0f} img/s, "
+              f"ratio {fit_rate / loop_rate:5.2f}", flush=True)
+        total_fit += steps * batch_size / fit_rate
+        total_loop += steps * batch_size / loop_rate
+    return 4 * steps * batch_size / total_fit, 4 * steps * batch_size / total_loop
+
+
+BENCHES = {"vae": bench_vae, "aae": bench_aae, "progan": bench_progan}
 
 
 def main(argv=None):

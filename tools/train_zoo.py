@@ -26,6 +26,16 @@ def train(name, out_root):
     keras.utils.set_random_seed(recipe["seed"])
     model = zoo.model_from_config(recipe["model"])
     model.compile()
+    if recipe.get("pretrained", True) is False:
+        # A recipe-only entry: config and metadata, no training and no weights.
+        training = {k: v for k, v in recipe.items() if k not in ("model", "description", "paper", "dataset")}
+        training["command"] = f"python tools/train_zoo.py {name}"
+        meta = {key: recipe[key] for key in ("description", "paper", "dataset")}
+        meta.update(name=name, training=training, metrics={}, license="Apache-2.0",
+                    keras_version=keras.__version__, kerasgen_version=kerasgen.__version__)
+        path = zoo.save_entry(model, os.path.join(out_root, name), meta, weights=False)
+        print(f"Wrote {path} (recipe only, no weights)")
+        return model
     images, labels = recipes.embedded_split(recipe, "train")
     test_images, test_labels = recipes.embedded_split(recipe, "test")
     use_labels = bool(recipe.get("labels", False))
@@ -34,6 +44,10 @@ def train(name, out_root):
     callbacks = []
     if recipe.get("kl_warmup_steps"):
         callbacks.append(kerasgen.callbacks.KLWarmup(recipe["kl_warmup_steps"]))
+    if recipe.get("stage_grid"):  # ProGAN: one row of samples per resolution stage
+        from kerasgen.models.progan import stage_grid_callback
+
+        callbacks.append(stage_grid_callback(os.path.join(ROOT, recipe["stage_grid"])))
     start = time.time()
     model.fit(ds, epochs=recipe["epochs"], callbacks=callbacks, shuffle=False, verbose=2)
     seconds = time.time() - start

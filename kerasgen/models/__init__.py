@@ -4,3 +4,4 @@ from kerasgen.models.autoencoder import Autoencoder  # noqa: F401
 from kerasgen.models.base import GenerativeModel  # noqa: F401
 from kerasgen.models.vae import VAE  # noqa: F401
 from kerasgen.models.aae import AAE  # noqa: F401
+from kerasgen.models.progan import ProGAN  # noqa: F401
