@@ -74,6 +74,8 @@ RECIPES = {
         "binarize": False,
         "epochs": 40,
         "batch_size": 64,
+        "seed": 0,
+    },
     "progan": {
         "model": {
             "class_name": "ProGAN",
