@@ -9,6 +9,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from kerasgen import zoo
+
 
 class GenerativeModel(keras.Model):
     """Base class of the kerasgen models.
@@ -256,9 +258,7 @@ class GenerativeModel(keras.Model):
         tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
         try:
             archive.write_out(tmp, verbose=False)
-            if os.path.exists(filepath):
-                shutil.rmtree(filepath)
-            os.rename(tmp, filepath)
+            zoo.replace_folder(tmp, filepath)
         finally:
             if os.path.isdir(tmp):
                 shutil.rmtree(tmp)
