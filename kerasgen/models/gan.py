@@ -3,20 +3,30 @@
 import keras
 from keras import layers
 
-from kerasgen.models.adversarial import AdversarialModel, normal_init
+from kerasgen.models.adversarial import AdversarialModel
 from kerasgen.models.networks import deserialize_network, serialize_network
 
 
+def _glorot(seed, index):
+    # A fresh initializer per layer (a reused seeded one repeats its draws).
+    return keras.initializers.GlorotUniform(seed=None if seed is None else int(seed) + int(index))
+
+
 def mlp_generator(latent_dim, image_shape, units, seed=None, name="generator"):
-    """z -> ReLU dense layers -> tanh dense layer reshaped to an image."""
+    """z -> ReLU dense layers -> tanh dense layer reshaped to an image.
+
+    Weights use Keras's default Glorot-uniform initialization: the paper does
+    not state one, and DCGAN's N(0, 0.02) starves these wide dense layers
+    (the discriminator wins before the generator learns anything).
+    """
     size = image_shape[0] * image_shape[1] * image_shape[2]
     inputs = keras.Input((latent_dim,), name="latents")
     x = inputs
     for i, u in enumerate(units):
-        x = layers.Dense(u, activation="relu", kernel_initializer=normal_init(seed, i), name=f"dense_{i}")(x)
+        x = layers.Dense(u, activation="relu", kernel_initializer=_glorot(seed, i), name=f"dense_{i}")(x)
     # The paper's MNIST generator ends in a sigmoid on [0, 1] pixels; kerasgen
     # images are in [-1, 1], so tanh (its rescaled equivalent).
-    x = layers.Dense(size, kernel_initializer=normal_init(seed, len(units)), name="output")(x)
+    x = layers.Dense(size, kernel_initializer=_glorot(seed, len(units)), name="output")(x)
     x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     outputs = layers.Reshape(tuple(image_shape), name="image")(x)
     return keras.Model(inputs, outputs, name=name)
@@ -29,11 +39,11 @@ def mlp_discriminator(image_shape, units, dropout, seed=None, name="discriminato
     for i, u in enumerate(units):
         # The paper's discriminator uses maxout units with dropout;
         # LeakyReLU(0.2) is the common replacement with the same role.
-        x = layers.Dense(u, kernel_initializer=normal_init(seed, 100 + i), name=f"dense_{i}")(x)
+        x = layers.Dense(u, kernel_initializer=_glorot(seed, 100 + i), name=f"dense_{i}")(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout, seed=None if seed is None else int(seed) + 200 + i)(x)
-    outputs = layers.Dense(1, kernel_initializer=normal_init(seed, 100 + len(units)), dtype="float32", name="logit")(x)
+    outputs = layers.Dense(1, kernel_initializer=_glorot(seed, 100 + len(units)), dtype="float32", name="logit")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
