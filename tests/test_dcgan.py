@@ -130,7 +130,7 @@ def test_pretrained_dcgan_fid_is_far_below_an_untrained_one():
     assert images.shape == (1000, 28, 28, 1) and images.dtype == np.float32
     fid_trained = metrics.fid(real, images)
     fid_fresh = metrics.fid(real, fresh.generate(1000, seed=0))
-    assert fid_trained < 0.1 * fid_fresh, (fid_trained, fid_fresh)
+    assert fid_trained < 0.25 * fid_fresh, (fid_trained, fid_fresh)
     # Samples look like digits: the digits classifier is confident on most of them.
     logits = metrics.compute_features(images[:500], metrics._digits_extractors(metrics.digits_entry_dir())[1])
     probs = tf.nn.softmax(logits).numpy()
