@@ -111,12 +111,13 @@ def gan_textbook_step(generator, discriminator, latent_dim):
         z = tf.random.normal((tf.shape(x)[0], latent_dim))
         with tf.GradientTape() as g_tape:
             fake = generator(z, training=True)
-            with tf.GradientTape() as d_tape:
+            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
                 real_logits = tf.cast(discriminator(x, training=True), tf.float32)
                 fake_logits = tf.cast(discriminator(tf.stop_gradient(fake), training=True), tf.float32)
                 d_loss = bce(tf.ones_like(real_logits), real_logits) + bce(tf.zeros_like(fake_logits), fake_logits)
-            d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
-            d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+            with g_tape.stop_recording():
+                d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
+                d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
             logits = tf.cast(discriminator(fake, training=True), tf.float32)
             g_loss = bce(tf.ones_like(logits), logits)
         g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
