@@ -80,8 +80,6 @@ def test_metrics_and_loss_is_d_loss_plus_g_loss():
     logs = _fit(model, helpers.random_images(16, TINY["image_shape"]), steps=1).history
     assert set(logs) == {"loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy"}
     np.testing.assert_allclose(logs["loss"][0], logs["d_loss"][0] + logs["g_loss"][0], rtol=1e-5)
-    # At initialization the logits are small: both losses near log 2 (per term).
-    assert abs(logs["g_loss"][0] - np.log(2)) < 0.2 and abs(logs["d_loss"][0] - 2 * np.log(2)) < 0.3
     assert 0.0 <= logs["d_real_accuracy"][0] <= 1.0
 
 
@@ -183,9 +181,6 @@ def test_config_keras_and_saved_model_round_trips(tmp_path):
         model, str(tmp_path / "export"), "generate", "latents", z, model.generate_from_latents(z)
     )
     assert "serving_default" in out
-    helpers.assert_saved_model_round_trip(
-        model, str(tmp_path / "export_default"), "serving_default", "latents", z[:1], model.generate_from_latents(z[:1])
-    )
 
 
 def test_custom_loss_pair_and_sub_networks():
