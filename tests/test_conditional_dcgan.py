@@ -1,11 +1,14 @@
 """Class-conditional DCGAN: labels in G and D, label checks, zoo entry, export."""
 
+import os
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from keras import layers
 
+import kerasgen
 from kerasgen import data, metrics, zoo
 from kerasgen.models import DCGAN, ConditionalDCGAN
 from tests import helpers
@@ -129,3 +132,14 @@ def test_bad_hyperparameters():
         ConditionalDCGAN(**{**TINY, "num_classes": 1})
     with pytest.raises(ValueError, match="DCGAN image size"):
         ConditionalDCGAN(**{**TINY, "image_shape": (20, 20, 1)})
+
+
+def test_sample_grid_callback_cycles_the_classes(tmp_path):
+    model = ConditionalDCGAN(**TINY)
+    model.compile()
+    x, y = _labelled()
+    grid = kerasgen.callbacks.SampleGrid(str(tmp_path), num_samples=6)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[grid])
+    assert len(grid.written) == 1 and os.path.isfile(grid.written[0])
+    z = keras.ops.convert_to_numpy(model.sample_latents(6, seed=0))
+    np.testing.assert_allclose(model.decode_in_batches(z), model.generate_from_latents(z, [0, 1, 2, 0, 1, 2]), atol=1e-6)

@@ -281,6 +281,15 @@ class AdversarialModel(GenerativeModel):
     def decode_latents(self, latents, training=False, labels=None):
         return ops.cast(self.run_generator(latents, labels, training, network=self.sampling_generator()), "float32")
 
+    def decode_in_batches(self, latents, batch_size=256, labels=None):
+        """Images for latents; a conditional model without labels cycles 0, 1, ..., num_classes - 1."""
+        if self.num_classes is None:
+            return super().decode_in_batches(latents, batch_size)
+        latents = np.asarray(latents, dtype="float32")
+        if labels is None:
+            labels = np.arange(latents.shape[0]) % self.num_classes
+        return self.generate_from_latents(latents, labels, batch_size=batch_size)
+
     def check_latents(self, latents):
         latents = np.asarray(latents, dtype="float32")
         if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
