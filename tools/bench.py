@@ -95,6 +95,50 @@ def bench_vae(batch_size, steps, warmup):
     return fit_rate, loop_rate
 
 
+def aae_textbook_step(encoder, decoder, discriminator, prior):
+    """The AAE step as tutorials write it: three tapes, three Adam optimizers."""
+    rec_opt = keras.optimizers.Adam(1e-3)
+    d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+    g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            z = tf.cast(encoder(x, training=True), tf.float32)
+            rec = tf.reduce_mean(tf.square(tf.cast(decoder(z, training=True), tf.float32) - x))
+        ae_vars = encoder.trainable_variables + decoder.trainable_variables
+        rec_opt.apply_gradients(zip(tape.gradient(rec, ae_vars), ae_vars))
+        fake = tf.cast(encoder(x, training=True), tf.float32)
+        real = prior.sample(tf.shape(x)[0])
+        with tf.GradientTape() as tape:
+            real_logits = tf.cast(discriminator(real, training=True), tf.float32)
+            fake_logits = tf.cast(discriminator(fake, training=True), tf.float32)
+            d_loss = bce(tf.ones_like(real_logits), real_logits) + bce(tf.zeros_like(fake_logits), fake_logits)
+        d_vars = discriminator.trainable_variables
+        d_opt.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars))
+        with tf.GradientTape() as tape:
+            fake_logits = tf.cast(discriminator(encoder(x, training=True), training=True), tf.float32)
+            g_loss = bce(tf.ones_like(fake_logits), fake_logits)
+        g_vars = encoder.trainable_variables
+        g_opt.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars))
+        return rec + d_loss + g_loss
+
+    return step
+
+
+def bench_aae(batch_size, steps, warmup):
+    ds = mnist_batches(batch_size)
+    kwargs = dict(latent_dim=2, prior="gaussian_mixture", filters=(32, 64), discriminator_units=(512, 512), seed=0)
+    model = kerasgen.models.AAE(**kwargs)
+    model.compile()
+    fit_rate = time_fit(model, ds, batch_size, steps, warmup)
+    textbook = kerasgen.models.AAE(**kwargs)
+    step = aae_textbook_step(textbook.encoder, textbook.decoder, textbook.discriminator, textbook.prior)
+    loop_rate = time_loop(step, ds, batch_size, steps, warmup)
+    return fit_rate, loop_rate
+
+
 def gan_textbook_step(generator, discriminator, latent_dim):
     """The GAN step as tutorials write it: D on real and fake, then G, two Adams.
 
@@ -153,7 +197,7 @@ def bench_dcgan(batch_size, steps, warmup):
     )
 
 
-BENCHES = {"vae": bench_vae, "gan": bench_gan, "dcgan": bench_dcgan}
+BENCHES = {"vae": bench_vae, "aae": bench_aae, "gan": bench_gan, "dcgan": bench_dcgan}
 
 
 def main(argv=None):
