@@ -207,7 +207,71 @@ def bench_progan(batch_size, steps, warmup):
     return 4 * steps * batch_size / total_fit, 4 * steps * batch_size / total_loop
 
 
-BENCHES = {"vae": bench_vae, "aae": bench_aae, "progan": bench_progan}
+def gan_textbook_step(generator, discriminator, latent_dim):
+    """The GAN step as tutorials write it: D on real and fake, then G, two Adams.
+
+    Same algorithm as the kerasgen step (Algorithm 1 of Goodfellow et al.
+    with k = 1, as in the DCGAN reference code): the D step, then the G step
+    through the updated D on the same fakes, non-saturating G loss.
+    """
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+    d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+    @tf.function
+    def step(x):
+        z = tf.random.normal((tf.shape(x)[0], latent_dim))
+        with tf.GradientTape() as g_tape:
+            fake = generator(z, training=True)
+            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
+                real_logits = tf.cast(discriminator(x, training=True), tf.float32)
+                fake_logits = tf.cast(discriminator(tf.stop_gradient(fake), training=True), tf.float32)
+                d_loss = bce(tf.ones_like(real_logits), real_logits) + bce(tf.zeros_like(fake_logits), fake_logits)
+            with g_tape.stop_recording():
+                d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
+                d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+            logits = tf.cast(discriminator(fake, training=True), tf.float32)
+            g_loss = bce(tf.ones_like(logits), logits)
+        g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
+        return d_loss + g_loss
+
+    return step
+
+
+def _bench_adversarial(make_model, batch_size, steps, warmup):
+    ds = mnist_batches(batch_size)
+    model = make_model()
+    model.compile()
+    fit_rate = time_fit(model, ds, batch_size, steps, warmup)
+    textbook = make_model()
+    step = gan_textbook_step(textbook.generator, textbook.discriminator, textbook.latent_dim)
+    loop_rate = time_loop(step, ds, batch_size, steps, warmup)
+    return fit_rate, loop_rate
+
+
+def bench_gan(batch_size, steps, warmup):
+    """The `gan` zoo entry's MLPs on MNIST-5k."""
+    return _bench_adversarial(lambda: kerasgen.models.GAN(seed=0), batch_size, steps, warmup)
+
+
+def bench_dcgan(batch_size, steps, warmup):
+    """The `dcgan` zoo entry's networks (28x28, 64 filters) on MNIST-5k."""
+    return _bench_adversarial(
+        lambda: kerasgen.models.DCGAN(image_shape=(28, 28, 1), generator_filters=64, discriminator_filters=64, seed=0),
+        batch_size,
+        steps,
+        warmup,
+    )
+
+
+BENCHES = {
+    "vae": bench_vae,
+    "aae": bench_aae,
+    "gan": bench_gan,
+    "dcgan": bench_dcgan,
+    "progan": bench_progan,
+}
 
 
 def main(argv=None):

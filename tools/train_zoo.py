@@ -3,6 +3,7 @@
 Usage:
     python tools/train_zoo.py vae
     python tools/train_zoo.py autoencoder
+    python tools/train_zoo.py dcgan_celeba_64   # recipe-only entry: writes config + metadata, no training
 
 The entry's metadata records this command, the recipe, and the metrics
 measured on the held-out split of the embedded data.
@@ -27,15 +28,7 @@ def train(name, out_root):
     model = zoo.model_from_config(recipe["model"])
     model.compile()
     if recipe.get("pretrained", True) is False:
-        # A recipe-only entry: config and metadata, no training and no weights.
-        training = {k: v for k, v in recipe.items() if k not in ("model", "description", "paper", "dataset")}
-        training["command"] = f"python tools/train_zoo.py {name}"
-        meta = {key: recipe[key] for key in ("description", "paper", "dataset")}
-        meta.update(name=name, training=training, metrics={}, license="Apache-2.0",
-                    keras_version=keras.__version__, kerasgen_version=kerasgen.__version__)
-        path = zoo.save_entry(model, os.path.join(out_root, name), meta, weights=False)
-        print(f"Wrote {path} (recipe only, no weights)")
-        return model
+        return write_recipe_only(name, recipe, model, out_root)
     images, labels = recipes.embedded_split(recipe, "train")
     test_images, test_labels = recipes.embedded_split(recipe, "test")
     use_labels = bool(recipe.get("labels", False))
@@ -54,9 +47,22 @@ def train(name, out_root):
     metrics = recipes.evaluate(model, test_images, test_labels)
     metrics["train_seconds_cpu"] = round(seconds, 1)
     print(metrics)
+    path = zoo.save_entry(model, os.path.join(out_root, name), metadata(name, recipe, metrics), weights=True)
+    print(f"Wrote {path}")
+    return model
+
+
+def write_recipe_only(name, recipe, model, out_root):
+    """A recipe-only entry (`"pretrained": False`): config and metadata, no training, no weights."""
+    path = zoo.save_entry(model, os.path.join(out_root, name), metadata(name, recipe, {}), weights=False)
+    print(f"Wrote recipe-only entry {path}")
+    return model
+
+
+def metadata(name, recipe, metrics):
     training = {k: v for k, v in recipe.items() if k not in ("model", "description", "paper", "dataset")}
     training["command"] = f"python tools/train_zoo.py {name}"
-    meta = {
+    return {
         "name": name,
         "description": recipe["description"],
         "paper": recipe["paper"],
@@ -67,9 +73,6 @@ def train(name, out_root):
         "keras_version": keras.__version__,
         "kerasgen_version": kerasgen.__version__,
     }
-    path = zoo.save_entry(model, os.path.join(out_root, name), meta, weights=recipe.get("pretrained", True))
-    print(f"Wrote {path}")
-    return model
 
 
 def reevaluate(name, out_root):
