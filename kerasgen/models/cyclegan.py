@@ -93,6 +93,14 @@ def patchgan_discriminator(image_shape, filters=64, num_layers=3, name="discrimi
         num_layers: strided layers (3 for the 70x70 PatchGAN).
         name: name of the model.
     """
+    size = min(image_shape[:2])
+    for _ in range(num_layers):
+        size = (size - 2) // 2 + 1
+    if size - 2 < 1:
+        raise ValueError(
+            f"Images of {tuple(image_shape[:2])} px are too small for a PatchGAN with {num_layers} strided "
+            "layers (its output would be empty); use fewer discriminator_layers or larger images."
+        )
     inputs = keras.Input(tuple(image_shape), name="images")
     x = layers.ZeroPadding2D(1, name="conv_0_pad")(inputs)
     x = _conv(filters, 4, strides=2, name="conv_0")(x)
@@ -347,18 +355,22 @@ class CycleGAN(GenerativeModel):
             discriminator(real, training=training), discriminator(fake, training=training), per_example=True
         )
 
-    def train_step(self, data):
-        real_a, real_b = self.unpack_pair(data)
+    def generator_step(self, real_a, real_b):
+        """One update of both generators with the discriminators fixed.
 
-        # G step: the discriminators are fixed; only the generators move.
+        Returns the per-example terms and the fakes `(fake_a, fake_b)` of
+        this forward pass.
+        """
         with tf.GradientTape() as tape:
             terms, fake_a, fake_b = self.generator_terms(real_a, real_b, training=True)
             g_total = self.check_finite("generator loss", self.average_loss(terms["generator_total"]))
             scaled = self.generator_optimizer.scale_loss(g_total)
         variables = self.generator_variables
         self.generator_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        return terms, fake_a, fake_b
 
-        # D step on the fakes of this forward pass, through the history pools.
+    def discriminator_step(self, real_a, real_b, fake_a, fake_b):
+        """One update of both discriminators on pooled fakes; returns per-example losses."""
         pooled_a = self.pool_a.query(fake_a)
         pooled_b = self.pool_b.query(fake_b)
         with tf.GradientTape() as tape:
@@ -368,7 +380,14 @@ class CycleGAN(GenerativeModel):
             scaled = self.discriminator_optimizer.scale_loss(d_total)
         variables = self.discriminator_variables
         self.discriminator_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        return d_a, d_b
 
+    def train_step(self, data):
+        real_a, real_b = self.unpack_pair(data)
+        # G step first (discriminators fixed), then the D step on the fakes
+        # of the same forward pass, through the history pools.
+        terms, fake_a, fake_b = self.generator_step(real_a, real_b)
+        d_a, d_b = self.discriminator_step(real_a, real_b, fake_a, fake_b)
         return self.update_metrics(
             {
                 "loss": terms["generator_total"] + d_a + d_b,
