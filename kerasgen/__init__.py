@@ -16,8 +16,12 @@ __version__ = "0.1.0"
 
 from kerasgen import callbacks  # noqa: E402
 from kerasgen import data  # noqa: E402
+from kerasgen import distribute  # noqa: E402
 from kerasgen import distributions  # noqa: E402
+from kerasgen import layers  # noqa: E402
+from kerasgen import losses  # noqa: E402
+from kerasgen import metrics  # noqa: E402
 from kerasgen import models  # noqa: E402
 from kerasgen import zoo  # noqa: E402
 
-__all__ = ["callbacks", "data", "distributions", "models", "zoo", "__version__"]
+__all__ = ["callbacks", "data", "distribute", "distributions", "layers", "losses", "metrics", "models", "zoo", "__version__"]

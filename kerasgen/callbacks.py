@@ -1,5 +1,6 @@
-"""Callbacks for kerasgen models: sample grids and KL warm-up."""
+"""Callbacks for kerasgen models: sample grids, KL warm-up, exact-resume checkpoints."""
 
+import json
 import os
 
 import keras
@@ -71,6 +72,14 @@ class SampleGrid(keras.callbacks.Callback):
         self.seed = int(seed)
         self.images = None if images is None else np.asarray(images, dtype="float32")[: self.num_samples]
         self.tensorboard_dir = tensorboard_dir
+        if tensorboard_dir:
+            try:
+                import tensorboard  # noqa: F401
+            except ImportError as e:
+                raise ImportError(
+                    "SampleGrid(tensorboard_dir=...) writes TensorBoard summaries, which need the "
+                    "tensorboard package: pip install 'kerasgen[tensorboard]'."
+                ) from e
         self.latents = None
         self.written = []
         self._writer = None
@@ -154,3 +163,144 @@ class KLWarmup(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         step = int(self.model.optimizer.iterations.numpy())
         self.model.kl_weight.assign(self.weight_at(step))
+
+
+def _seed_generators(model):
+    seen, found = set(), []
+    for layer in model._flatten_layers(include_self=True):
+        for generator in getattr(layer, "_seed_generators", []):
+            if id(generator) not in seen:
+                seen.add(id(generator))
+                found.append(generator)
+    return found
+
+
+class Checkpoint(keras.callbacks.Callback):
+    """Saves the whole training state, so an interrupted run resumes exactly.
+
+    Keras's `BackupAndRestore` keeps the weights, one optimizer and the epoch.
+    This checkpoint also keeps every optimizer of a multi-optimizer model, the
+    model's own state variables (KL weight, EMA weights, image pools, growth
+    schedule), the state of every random seed generator, and the number of
+    steps taken, so that a run resumed with `restore` and a data stream
+    skipped by that many batches ends with the same weights as an
+    uninterrupted one.
+
+    A checkpoint is written to a temporary folder and renamed to `current/`
+    only when complete; the one before it is kept as `previous/`. A step whose logged
+    losses are NaN or Inf is never written. In a multi-worker cluster every
+    worker saves (the collective ops need all of them) but only the chief
+    keeps its files in `directory`; the others write to a scratch folder.
+
+    Args:
+        directory: checkpoint folder.
+        every_steps: also save every this many steps (None: epoch ends only).
+
+    Example:
+    >>> ckpt = kerasgen.callbacks.Checkpoint("runs/vae/state", every_steps=100)
+    >>> step = kerasgen.callbacks.Checkpoint.restore(model, "runs/vae/state")
+    >>> model.fit(ds.skip(step), ..., callbacks=[ckpt.starting_at(step)])
+    """
+
+    STATE = "state.json"
+    WEIGHTS = "state.weights.h5"
+
+    def __init__(self, directory, every_steps=None):
+        super().__init__()
+        self.directory = os.path.abspath(directory)
+        self.every_steps = None if not every_steps else int(every_steps)
+        self.step = 0
+        self.epoch = 0
+
+    def starting_at(self, step, epoch=0):
+        """Continues the step count of a restored run; returns self."""
+        self.step, self.epoch = int(step), int(epoch)
+        return self
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.every_steps and self.step % self.every_steps == 0:
+            self.save(logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch = epoch + 1
+        self.save(logs)
+
+    def save(self, logs=None):
+        """Writes the state now; returns False (writing nothing) on a non-finite loss."""
+        bad = {k: v for k, v in (logs or {}).items() if _is_number(v) and not np.isfinite(float(v))}
+        if bad:
+            import warnings
+
+            warnings.warn(f"Not checkpointing step {self.step}: non-finite {sorted(bad)}; the last good checkpoint is kept.")
+            return False
+        import shutil
+        import tempfile
+
+        root = self.directory if is_chief() else os.path.join(self.directory, ".worker-scratch")
+        os.makedirs(root, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=".writing-", dir=root)
+        try:
+            self.model.save_weights(os.path.join(tmp, self.WEIGHTS))
+            state = {
+                "step": self.step,
+                "epoch": self.epoch,
+                "seed_generators": [np.asarray(g.state.numpy()).tolist() for g in _seed_generators(self.model)],
+            }
+            with open(os.path.join(tmp, self.STATE), "w") as f:
+                json.dump(state, f)
+            current, previous = os.path.join(root, "current"), os.path.join(root, "previous")
+            if os.path.isdir(current):
+                if os.path.isdir(previous):
+                    shutil.rmtree(previous)
+                os.rename(current, previous)
+            os.rename(tmp, current)
+        finally:
+            if os.path.isdir(tmp):
+                shutil.rmtree(tmp)
+        return True
+
+    @classmethod
+    def restore(cls, model, directory):
+        """Loads the newest readable checkpoint into `model` (compiled).
+
+        Falls back to `previous/` when the newest is unreadable.
+
+        Returns:
+            `(step, epoch)` of the restored state.
+        """
+        directory = os.path.abspath(directory)
+        errors = []
+        for folder in (os.path.join(directory, "current"), os.path.join(directory, "previous")):
+            if not os.path.isfile(os.path.join(folder, cls.STATE)):
+                continue
+            try:
+                with open(os.path.join(folder, cls.STATE)) as f:
+                    state = json.load(f)
+                model.build_for_weights()
+                model.build_optimizers()
+                model.load_weights(os.path.join(folder, cls.WEIGHTS))
+            except Exception as e:  # a torn or corrupted file: try the previous one
+                errors.append(f"{folder}: {e}")
+                continue
+            generators = _seed_generators(model)
+            if len(generators) != len(state["seed_generators"]):
+                raise ValueError(
+                    f"Checkpoint {folder} has {len(state['seed_generators'])} seed generator states; "
+                    f"the model has {len(generators)}."
+                )
+            for generator, value in zip(generators, state["seed_generators"]):
+                generator.state.assign(np.asarray(value, dtype=generator.state.dtype))
+            return int(state["step"]), int(state["epoch"])
+        raise FileNotFoundError(f"No readable checkpoint in {directory}" + (": " + "; ".join(errors) if errors else "."))
+
+
+def _is_number(value):
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False

@@ -30,29 +30,36 @@ def _training_recipe(name):
         return recipes.recipe(name)
 
 
-def _training_data(args, model, training):
+def _training_data(args, model, training, batch_size, seed):
+    """(infinite training stream, steps per epoch, validation dataset or None)."""
     from kerasgen import data, recipes
 
-    batch_size = args.batch_size or training.get("batch_size", 64)
-    seed = training.get("seed", 0)
+    use_labels = bool(training.get("labels", False))
     if args.data:
-        source = args.data
         kwargs = {}
-        if source.startswith("tfds:"):
+        if args.data.startswith("tfds:"):
             kwargs.update(data_dir=args.data_dir, download=args.download)
-        return data.dataset(source, model.image_shape, batch_size=batch_size, seed=seed, **kwargs), None
+        finite = data.dataset(args.data, model.image_shape, batch_size=batch_size, shuffle=False, **kwargs)
+        data.check_dataset_not_empty(finite, "training dataset")
+        num_batches = int(finite.cardinality())
+        if num_batches < 0:
+            num_batches = sum(1 for _ in finite)
+        stream = data.dataset(args.data, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, **kwargs)
+        return stream, num_batches, None
     images, labels = recipes.embedded_split(training, "train")
     test_images, test_labels = recipes.embedded_split(training, "test")
-    use_labels = bool(training.get("labels", False))
-    train_ds = data.dataset(images, model.image_shape, batch_size=batch_size, seed=seed, labels=labels if use_labels else None)
-    val_ds = data.dataset(
+    stream = data.dataset(
+        images, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, labels=labels if use_labels else None
+    )
+    val = data.dataset(
         test_images, model.image_shape, batch_size=250, shuffle=False, labels=test_labels if use_labels else None
     )
-    return train_ds, val_ds
+    return stream, -(-len(images) // batch_size), val
 
 
 def cmd_train(args):
     out = os.path.abspath(args.out or os.path.join("runs", args.name))
+    state_dir = os.path.join(out, "checkpoints")
     if _out_dir_state(out) and not (args.resume or args.overwrite):
         print(
             f"error: {out} already holds a run. Pass --resume to continue it, "
@@ -60,57 +67,69 @@ def cmd_train(args):
             file=sys.stderr,
         )
         return 2
-    if args.resume and not os.path.isdir(os.path.join(out, "backup")):
-        print(f"error: --resume given but {out} has no backup to resume from.", file=sys.stderr)
+    if args.resume and not os.path.isdir(state_dir):
+        print(f"error: --resume given but {out} has no checkpoint to resume from.", file=sys.stderr)
         return 2
 
     import keras
+    import tensorflow as tf
 
     from kerasgen import callbacks as kg_callbacks
-    from kerasgen import data, distribute, zoo
+    from kerasgen import distribute, zoo
 
     training = _training_recipe(args.name)
     seed = training.get("seed", 0) if args.seed is None else args.seed
     keras.utils.set_random_seed(seed)
+    if args.deterministic:
+        tf.config.experimental.enable_op_determinism()
     strategy = distribute.strategy(args.strategy)
     model = zoo.load(args.name, weights=None, strategy=strategy)
-    train_ds, val_ds = _training_data(args, model, training)
-    data.check_dataset_not_empty(train_ds, "training dataset")
+    batch_size = args.batch_size or training.get("batch_size", 64)
+    stream, steps_per_epoch, val_ds = _training_data(args, model, training, batch_size, seed)
+    steps_per_epoch = args.steps_per_epoch or steps_per_epoch
+    epochs = args.epochs or training.get("epochs", 10)
 
-    if args.overwrite and os.path.isdir(out) and not args.resume:
+    step = 0
+    if args.resume:
+        with strategy.scope():
+            step, _ = kg_callbacks.Checkpoint.restore(model, state_dir)
+        print(f"Resuming {out} at step {step}.")
+    elif args.overwrite and os.path.isdir(out):
         shutil.rmtree(out)
     os.makedirs(out, exist_ok=True)
-    epochs = args.epochs or training.get("epochs", 10)
+
     preview = None
     if hasattr(model, "reconstruct"):
-        preview = next(iter(val_ds or train_ds))
-        preview = preview[0] if isinstance(preview, tuple) else preview
-        preview = preview[:32].numpy()
+        preview = next(iter(val_ds if val_ds is not None else stream))
+        preview = (preview[0] if isinstance(preview, tuple) else preview)[:32].numpy()
     cbs = [
-        keras.callbacks.BackupAndRestore(os.path.join(out, "backup"), double_checkpoint=True, delete_checkpoint=False),
+        kg_callbacks.Checkpoint(state_dir, every_steps=args.checkpoint_every).starting_at(step),
         keras.callbacks.TerminateOnNaN(),
         kg_callbacks.SampleGrid(os.path.join(out, "samples"), images=preview, every=args.grid_every),
         keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
     ]
-    if distribute.is_chief(strategy):
-        cbs.append(keras.callbacks.ModelCheckpoint(os.path.join(out, "checkpoints", "model.keras")))
     if training.get("kl_warmup_steps"):
         cbs.append(kg_callbacks.KLWarmup(training["kl_warmup_steps"]))
-    os.makedirs(os.path.join(out, "checkpoints"), exist_ok=True)
-    model.fit(
-        train_ds,
-        epochs=epochs,
-        validation_data=val_ds,
-        callbacks=cbs,
-        steps_per_epoch=args.steps_per_epoch,
-        shuffle=False,
-        verbose=args.verbose,
-    )
+    fit_args = dict(validation_data=val_ds, callbacks=cbs, shuffle=False, verbose=args.verbose)
+    # The stream's order depends only on (seed, epoch), so skipping the
+    # batches already taken resumes on exactly the data an uninterrupted run
+    # would see; a run stopped mid-epoch first finishes that epoch.
+    epoch, within = divmod(step, steps_per_epoch)
+    if within:
+        model.fit(stream.skip(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - within, **fit_args)
+        epoch += 1
+    if epoch < epochs:
+        model.fit(stream.skip(epoch * steps_per_epoch), initial_epoch=epoch, epochs=epochs, steps_per_epoch=steps_per_epoch, **fit_args)
     if distribute.is_chief(strategy):
         model.save(os.path.join(out, "model.keras"))
         model.export(os.path.join(out, "export"), overwrite=True, verbose=False)
         with open(os.path.join(out, "run.json"), "w") as f:
-            json.dump({"entry": args.name, "epochs": epochs, "seed": seed, "data": args.data or training.get("data")}, f, indent=2)
+            json.dump(
+                {"entry": args.name, "epochs": epochs, "steps_per_epoch": steps_per_epoch, "batch_size": batch_size,
+                 "seed": seed, "data": args.data or training.get("data")},
+                f,
+                indent=2,
+            )
         print(f"Run written to {out}: samples/, checkpoints/, model.keras, export/ (SavedModel)")
     return 0
 
@@ -171,6 +190,8 @@ def build_parser():
     p.add_argument("--overwrite", action="store_true", help="replace the run in --out")
     p.add_argument("--strategy", default="auto", help="auto, default, mirrored, multi_worker or tpu")
     p.add_argument("--grid-every", type=int, default=1, help="write a sample grid every N epochs")
+    p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
+    p.add_argument("--deterministic", action="store_true", help="enable TensorFlow op determinism")
     p.add_argument("--verbose", type=int, default=1)
     p.set_defaults(fn=cmd_train)
 

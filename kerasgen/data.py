@@ -292,7 +292,9 @@ def dataset(
             yields `(images, labels)`. Datasets and tfds keep their labels.
         shuffle: shuffle every epoch.
         seed: seed for shuffling (and random crops).
-        repeat: repeat forever (then pass `steps_per_epoch` to `fit`).
+        repeat: repeat forever (then pass `steps_per_epoch` to `fit`). Each
+            epoch's order is then fixed by `seed`, so `dataset(...).skip(n)`
+            resumes a run exactly.
         drop_remainder: drop the last partial batch.
         value_range: range of the input values, inferred when None (see
             `to_model_range`). For a `tf.data.Dataset` of floats the default
@@ -363,14 +365,20 @@ def dataset(
         ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(_shuffle_buffer(ds), seed=seed, reshuffle_each_iteration=True)
-    if augment:
-        def flip(*e):
-            img, lab = (e[0], e[1]) if has_labels else (e[0], None)
-            img = tf.image.random_flip_left_right(img, seed=seed)
-            return (img, lab) if has_labels else img
-        ds = ds.map(flip, num_parallel_calls=tf.data.AUTOTUNE)
     if repeat:
+        # With fixed seeds, the order of every epoch of this stream is fixed,
+        # so a resumed run that skips the batches already taken sees exactly
+        # the data an uninterrupted run would.
         ds = ds.repeat()
+    if augment:
+
+        def flip(index, element):
+            # Stateless: an image's flip depends only on (seed, its position).
+            image, label = (element[0], element[1]) if has_labels else (element, None)
+            image = tf.image.stateless_random_flip_left_right(image, seed=tf.stack([tf.constant(seed, tf.int64), index]))
+            return (image, label) if has_labels else image
+
+        ds = ds.enumerate().map(flip, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     return ds.prefetch(tf.data.AUTOTUNE)
 

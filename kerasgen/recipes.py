@@ -114,8 +114,10 @@ def embedded_split(training, split):
 def evaluate(model, images, labels=None, num_importance_samples=1000, seed=0):
     """Measures a trained model on held-out images (uint8 or [-1, 1]).
 
-    VAE: ELBO (test_step, averaged) and the importance-weighted bound on
-    log p(x) with K samples. Autoencoder: mean squared reconstruction error.
+    Every model: its `test_step` metrics when it has them (VAE: ELBO;
+    autoencoder: reconstruction error). Models that generate: FID and KID of
+    as many samples as held-out images, on the digits-classifier features.
+    VAE: the importance-weighted bound on log p(x) with K samples.
 
     Returns:
         dict of metric name -> float.
@@ -130,6 +132,20 @@ def evaluate(model, images, labels=None, num_importance_samples=1000, seed=0):
     x = data.to_model_range(images)
     ds = data.dataset(x, model.image_shape, batch_size=250, shuffle=False, cache=False)
     results = {f"test_{k}": float(v) for k, v in model.evaluate(ds, verbose=0, return_dict=True).items()}
+    try:
+        model.sample_latents(1)
+        can_generate = True
+    except NotImplementedError:
+        can_generate = False
+    if can_generate:
+        from kerasgen import metrics
+
+        quality = metrics.evaluate_generator(lambda n, seed: model.generate(n, seed=seed), x, n=len(x), seed=seed)
+        results.update({f"{k}_digits": quality[k] for k in ("fid", "kid", "kid_std")})
+        results["sample_quality_protocol"] = (
+            f"{quality['num_generated']} samples (seed {seed}) vs the {quality['num_real']} held-out digits, "
+            f"digits-classifier features; KID over subsets of {quality['kid_subset_size']}"
+        )
     if hasattr(model, "log_likelihood"):
         bounds = np.concatenate(
             [model.log_likelihood(x[i : i + 50], num_samples=num_importance_samples) for i in range(0, len(x), 50)]

@@ -72,18 +72,26 @@ def sha256_file(path):
     return digest.hexdigest()
 
 
-def names():
-    """Sorted names of the zoo entries that ship with kerasgen."""
+def names(kind="model"):
+    """Sorted names of the zoo entries that ship with kerasgen.
+
+    Args:
+        kind: `"model"` for the generative models, `"feature_extractor"` for
+            the networks behind the sample-quality metrics, None for all.
+    """
     root = zoo_root()
-    return sorted(
+    found = sorted(
         d
         for d in os.listdir(root)
         if NAME_PATTERN.match(d) and os.path.isfile(os.path.join(root, d, METADATA_FILE))
     )
+    if kind is None:
+        return found
+    return [d for d in found if _read_json(os.path.join(root, d, METADATA_FILE)).get("kind", "model") == kind]
 
 
 def list():  # noqa: A001 - the public name the design asks for
-    """Entry names with a one-line description each.
+    """Model entry names with a one-line description each.
 
     Returns:
         dict mapping entry name to its description.
@@ -119,7 +127,7 @@ def entry_dir(name_or_path):
             )
         return path
     validate_name(name_or_path)
-    available = names()
+    available = names(kind=None)
     if name_or_path not in available:
         close = difflib.get_close_matches(name_or_path, available, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -261,9 +269,14 @@ def load(name_or_path, weights="pretrained", compile=True, strategy=None, **over
     >>> fresh = kerasgen.zoo.load("vae", weights=None, latent_dim=32)
     """
     folder = entry_dir(name_or_path)
-    config = _read_json(os.path.join(folder, CONFIG_FILE))
     meta_path = os.path.join(folder, METADATA_FILE)
     meta = _read_json(meta_path) if os.path.isfile(meta_path) else {}
+    if meta.get("kind", "model") != "model":
+        raise ValueError(
+            f"Zoo entry {name_or_path!r} is a {meta['kind']}, not a generative model; "
+            "it is used through kerasgen.metrics (e.g. kerasgen.metrics.digits_features())."
+        )
+    config = _read_json(os.path.join(folder, CONFIG_FILE))
     weights_path = None
     if weights == "pretrained":
         info = meta.get("weights")
@@ -329,6 +342,7 @@ def save_entry(model, directory, metadata_dict, weights=True):
     parent = os.path.dirname(directory)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".tmp-", dir=parent)
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; an entry is readable by all
     try:
         config = keras.saving.serialize_keras_object(model)
         config = {k: config[k] for k in ("module", "class_name", "config", "registered_name") if k in config}

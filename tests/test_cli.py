@@ -24,7 +24,7 @@ def test_train_writes_grid_checkpoint_and_saved_model_then_refuses_to_overwrite(
     files = _tree(out)
     assert "samples/samples_epoch_0001.png" in files
     assert "samples/reconstructions_epoch_0001.png" in files
-    assert "checkpoints/model.keras" in files
+    assert "checkpoints/current/state.weights.h5" in files and "model.keras" in files
     assert "export/saved_model.pb" in files
     loaded = tf.saved_model.load(os.path.join(out, "export"))
     images = loaded.signatures["decode"](latents=tf.zeros((3, 16)))["images"]
@@ -37,7 +37,7 @@ def test_train_writes_grid_checkpoint_and_saved_model_then_refuses_to_overwrite(
 
 def test_resume_without_backup_is_refused(tmp_path, capsys):
     assert cli.main(["train", "vae", "--resume", "--out", str(tmp_path / "none")]) == 2
-    assert "no backup" in capsys.readouterr().err
+    assert "no checkpoint" in capsys.readouterr().err
 
 
 def test_list_sample_and_export(tmp_path, capsys):

@@ -10,7 +10,7 @@ import kerasgen
 from kerasgen import zoo
 from tests import helpers
 
-ENTRIES = zoo.names()
+ENTRIES = zoo.names(kind=None)
 
 
 def test_list_has_descriptions():
@@ -46,6 +46,12 @@ def test_pretrained_vae_generates_and_beats_untrained():
     x, _ = helpers.mnist_images("test", n=100, binarize=True)
     fresh = zoo.load("vae", weights=None)
     assert model.log_likelihood(x, 10).mean() > fresh.log_likelihood(x, 10).mean() + 200
+
+
+def test_feature_extractor_entry_is_not_loaded_as_a_model():
+    assert "mnist_classifier" not in zoo.list()
+    with pytest.raises(ValueError, match="feature_extractor, not a generative model"):
+        zoo.load("mnist_classifier")
 
 
 def test_unknown_name_suggests_close_matches():
@@ -104,7 +110,7 @@ def test_config_with_unknown_key_or_foreign_class_is_refused(tmp_path):
 def test_overrides_build_a_fresh_model_of_another_shape():
     model = zoo.load("vae", weights=None, image_shape=(32, 32, 3))
     assert model.generate(2, seed=0).shape == (2, 32, 32, 3)
-    with pytest.raises(ValueError, match="pass weights=None"):
+    with pytest.raises(ValueError, match="Pass weights=None"):
         zoo.load("vae", image_shape=(32, 32, 3))
 
 

@@ -74,10 +74,13 @@ class GenerativeModel(keras.Model):
         per_example_loss = tf.cast(per_example_loss, tf.float32)
         return tf.nn.compute_average_loss(per_example_loss)
 
-    @staticmethod
-    def check_finite(name, value):
-        """Fails the step with the loss's name when it is NaN or Inf."""
-        return tf.debugging.assert_all_finite(value, f"{name} is NaN or Inf")
+    def check_finite(self, name, value):
+        """Fails the step, naming the loss and the step, when it is NaN or Inf."""
+        step = self.optimizer.iterations if getattr(self, "optimizer", None) is not None else -1
+        ok = tf.reduce_all(tf.math.is_finite(value))
+        assertion = tf.debugging.Assert(ok, [f"Training stopped: {name} is NaN or Inf at step", step, "value:", value])
+        with tf.control_dependencies([assertion]):
+            return tf.identity(value)
 
     # -- images ---------------------------------------------------------------
 
