@@ -1,3 +1,5 @@
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -60,6 +62,8 @@ def test_paper_architecture_sizes():
     assert round(d.count_params() / 1e6, 3) == 2.765
     assert g.output_shape == (None, 256, 256, 3)
     assert d.output_shape == (None, 30, 30, 1)  # 70x70 receptive field per output
+    model = CycleGAN(image_shape=(256, 256, 3))
+    assert model.count_params() == 2 * (g.count_params() + d.count_params())  # pools are not parameters
     strided = [l for l in d.layers if isinstance(l, keras.layers.Conv2D) and l.strides == (2, 2)]
     assert len(strided) == 3
     # No affine parameters in any instance norm.
@@ -314,6 +318,9 @@ def test_bad_inputs_are_named():
         model.translate(np.zeros((2, 16, 16, 1), "float32"))
     with pytest.raises(ValueError, match="images_a, images_b"):
         model.fit(a, epochs=1, verbose=0)
+    wrong_b = tf.data.Dataset.from_tensor_slices((a, np.zeros((4, 8, 8, 3), "float32"))).batch(2)
+    with pytest.raises(ValueError, match="domain 'b' images of shape"):
+        model.fit(wrong_b, epochs=1, verbose=0)
     with pytest.raises(NotImplementedError, match="translate"):
         model.generate(2)
     with pytest.raises(ValueError, match="divisible by 4"):
@@ -381,3 +388,19 @@ def test_short_training_on_the_known_answer_task_beats_both_baselines(trained):
     assert results["mae_g_vs_t"] < 0.5 * results["mae_g_mean_image_baseline"], results
     assert results["mae_f_vs_x"] < 0.7 * results["mae_f_mean_image_baseline"], results
     assert results["mae_cycle_a"] < 0.7 * results["mae_f_mean_image_baseline"], results
+
+
+def test_pretrained_entry_reproduces_its_recorded_figures():
+    entry = os.path.join(helpers.REPO, "zoo", "cyclegan")
+    meta = kerasgen.zoo.metadata(entry)
+    model = kerasgen.zoo.load(entry)
+    task = kerasgen.data.mnist_translation_task()
+    results = recipes.translation_task_metrics(model, task)
+    for key in ("mae_g_vs_t", "mae_f_vs_x", "mae_cycle_a", "mae_g_mean_image_baseline"):
+        np.testing.assert_allclose(results[key], meta["metrics"][key], rtol=1e-3, err_msg=key)
+    assert results["mae_g_vs_t"] < 0.25 * results["mae_g_mean_image_baseline"]
+    assert meta["weights"]["size"] < 5 * 1024 * 1024
+    for name in ("cyclegan_horse2zebra", "cyclegan_monet2photo"):
+        recipe_meta = kerasgen.zoo.metadata(os.path.join(helpers.REPO, "zoo", name))
+        assert recipe_meta["weights"] is None and recipe_meta["image_shape"] == [256, 256, 3]
+        assert recipe_meta["training"]["epochs"] == 200 and recipe_meta["training"]["batch_size"] == 1

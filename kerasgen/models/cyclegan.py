@@ -240,6 +240,11 @@ class CycleGAN(GenerativeModel):
     def discriminator_variables(self):
         return self.discriminator_a.trainable_variables + self.discriminator_b.trainable_variables
 
+    def count_params(self):
+        """Weights of the four networks (the history pools' buffers are state, not parameters)."""
+        networks = (self.generator_ab, self.generator_ba, self.discriminator_a, self.discriminator_b)
+        return int(sum(network.count_params() for network in networks))
+
     # -- training -------------------------------------------------------------
 
     def compile(
