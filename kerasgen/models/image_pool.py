@@ -18,8 +18,8 @@ class ImagePool(keras.layers.Layer):
     The buffer and the fill count are non-trainable variables, so checkpoints
     (`save_weights`, `BackupAndRestore`) keep the pool and a resumed run
     continues with the same history. The pool never holds more than
-    `pool_size` images. Under a multi-replica strategy the first replica's
-    update is kept.
+    `pool_size` images. Under a multi-replica strategy each replica keeps
+    its own pool; checkpoints save the first replica's.
 
     Args:
         pool_size: capacity (50 in CycleGAN); 0 disables the pool.
@@ -43,20 +43,25 @@ class ImagePool(keras.layers.Layer):
             raise ValueError(f"pool_size must be >= 0; got {pool_size}.")
         self.image_shape = tuple(int(d) for d in image_shape)
         self.seed_generator = seed_generator
-        self.images = self.add_weight(
-            shape=(max(self.pool_size, 1),) + self.image_shape,
+        # On-read synchronization: under a multi-replica strategy each
+        # replica keeps its own pool of its own fakes (as each worker of the
+        # reference keeps its own); checkpoints save the first replica's.
+        self.images = keras.Variable(
             initializer="zeros",
+            shape=(max(self.pool_size, 1),) + self.image_shape,
             dtype="float32",
             trainable=False,
             name="images",
+            synchronization="on_read",
             aggregation="only_first_replica",
         )
-        self.count = self.add_weight(
-            shape=(),
+        self.count = keras.Variable(
             initializer="zeros",
+            shape=(),
             dtype="int32",
             trainable=False,
             name="count",
+            synchronization="on_read",
             aggregation="only_first_replica",
         )
         self.built = True
