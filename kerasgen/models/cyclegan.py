@@ -288,6 +288,10 @@ class CycleGAN(GenerativeModel):
         super().compile(optimizer=self.generator_optimizer, **kwargs)
         # Keras may wrap the optimizer (loss scaling under mixed_float16).
         self.generator_optimizer = self.optimizer
+        # Create both optimizers' slots now, in the caller's strategy scope:
+        # an optimizer first built inside a replica's step fails under
+        # MirroredStrategy (Keras builds only `self.optimizer` ahead).
+        self.build_optimizers()
         self.set_compile_args(
             generator_optimizer=self.generator_optimizer,
             discriminator_optimizer=self.discriminator_optimizer,
