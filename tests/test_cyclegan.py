@@ -404,3 +404,31 @@ def test_pretrained_entry_reproduces_its_recorded_figures():
         recipe_meta = kerasgen.zoo.metadata(os.path.join(helpers.REPO, "zoo", name))
         assert recipe_meta["weights"] is None and recipe_meta["image_shape"] == [256, 256, 3]
         assert recipe_meta["training"]["epochs"] == 200 and recipe_meta["training"]["batch_size"] == 1
+
+
+def test_mirrored_strategy_step_matches_one_device():
+    out = helpers.run_python(
+        """
+        import numpy as np, tensorflow as tf, keras
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from kerasgen.models import CycleGAN
+        tiny = dict(image_shape=(8, 8, 1), filters=2, discriminator_filters=2, num_residual_blocks=1,
+                    discriminator_layers=1, pool_size=0, seed=1)
+        a = np.random.default_rng(0).uniform(-1, 1, (4, 8, 8, 1)).astype("float32")
+        b = np.random.default_rng(1).uniform(-1, 1, (4, 8, 8, 1)).astype("float32")
+        ds = tf.data.Dataset.from_tensor_slices((a, b)).batch(4)
+        results = []
+        for strategy in (tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), tf.distribute.get_strategy()):
+            keras.utils.set_random_seed(0)
+            with strategy.scope():
+                model = CycleGAN(**tiny)
+                model.compile()
+            logs = model.fit(ds, epochs=1, verbose=0).history
+            results.append([logs[k][0] for k in sorted(logs)])
+        print("MAXDIFF", np.max(np.abs(np.array(results[0]) - np.array(results[1]))))
+        """
+    )
+    diff = float(out.split("MAXDIFF")[-1])
+    # Same losses for the global batch of 4 split over two replicas as on one device.
+    assert diff < 1e-4, out
