@@ -1,4 +1,4 @@
-"""Callbacks for kerasgen models: sample grids, KL warm-up, exact-resume checkpoints."""
+"""Callbacks for kerasgen models: sample grids, KL warm-up, exact-resume checkpoints, latent scatter plots."""
 
 import json
 import os
@@ -222,7 +222,10 @@ class Checkpoint(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
-        if self.every_steps and self.step % self.every_steps == 0:
+        last_of_epoch = self.params and batch + 1 == self.params.get("steps")
+        # The last step of an epoch is saved by on_epoch_end, after validation
+        # (which draws random numbers too), so a resume there repeats nothing.
+        if self.every_steps and self.step % self.every_steps == 0 and not last_of_epoch:
             self.save(logs)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -273,6 +276,8 @@ class Checkpoint(keras.callbacks.Callback):
             `(step, epoch)` of the restored state.
         """
         directory = os.path.abspath(directory)
+        if not model.compiled:
+            raise ValueError("Compile the model before restoring a checkpoint: its optimizers' state is restored too.")
         errors = []
         for folder in (os.path.join(directory, "current"), os.path.join(directory, "previous")):
             if not os.path.isfile(os.path.join(folder, cls.STATE)):
@@ -304,3 +309,213 @@ def _is_number(value):
         return True
     except (TypeError, ValueError):
         return False
+
+
+class TrainingHealthMonitor(keras.callbacks.Callback):
+    """Warns when adversarial training goes wrong, with the figures.
+
+    Two failure modes are watched:
+
+    - a saturated discriminator: its loss (`logs["d_loss"]`) stays below
+      `d_loss_floor` for `patience` consecutive steps, so the generator gets
+      almost no gradient;
+    - mode collapse: every `check_every` steps, a fixed batch of latents is
+      decoded and the mean pairwise L2 distance between the samples, divided
+      by the same figure at the start of training, falls below
+      `min_diversity_ratio`.
+
+    Warnings go through `warnings.warn` and are kept in `self.alerts`.
+
+    Args:
+        d_loss_floor: discriminator loss regarded as saturated.
+        patience: consecutive saturated steps before warning.
+        check_every: steps between diversity checks.
+        num_samples: samples in the fixed batch.
+        min_diversity_ratio: diversity relative to the start that counts as
+            collapse.
+        seed: seed of the fixed latent batch.
+
+    Example:
+    >>> model.fit(ds, epochs=5, callbacks=[kerasgen.callbacks.TrainingHealthMonitor()])
+    """
+
+    def __init__(self, d_loss_floor=0.01, patience=200, check_every=200, num_samples=64, min_diversity_ratio=0.2, seed=0):
+        super().__init__()
+        self.d_loss_floor = float(d_loss_floor)
+        self.patience = int(patience)
+        self.check_every = int(check_every)
+        self.num_samples = int(num_samples)
+        self.min_diversity_ratio = float(min_diversity_ratio)
+        self.seed = int(seed)
+        self.alerts = []
+        self._saturated_steps = 0
+        self._step = 0
+        self._latents = None
+        self.initial_diversity = None
+
+    @staticmethod
+    def diversity(samples):
+        """Mean pairwise L2 distance between samples."""
+        flat = np.asarray(samples, dtype="float64").reshape(len(samples), -1)
+        sq = np.sum(flat**2, axis=1)
+        d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * flat @ flat.T, 0.0)
+        n = len(flat)
+        return float(np.sum(np.sqrt(d2)) / (n * (n - 1)))
+
+    def on_train_begin(self, logs=None):
+        try:
+            self._latents = self.model.sample_latents(self.num_samples, seed=self.seed)
+        except NotImplementedError:
+            self._latents = None
+        if self._latents is not None and self.initial_diversity is None:
+            self.initial_diversity = self.diversity(self.model.decode_in_batches(self._latents))
+
+    def _alert(self, message):
+        import warnings
+
+        self.alerts.append(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+        d_loss = (logs or {}).get("d_loss")
+        if d_loss is not None:
+            if float(d_loss) < self.d_loss_floor:
+                self._saturated_steps += 1
+                if self._saturated_steps == self.patience:
+                    self._alert(
+                        f"Discriminator saturated: d_loss {float(d_loss):.2e} < {self.d_loss_floor:g} "
+                        f"for {self.patience} consecutive steps (step {self._step}); the generator "
+                        "gets almost no gradient. Lower the discriminator's learning rate, add "
+                        "noise or a gradient penalty."
+                    )
+            else:
+                self._saturated_steps = 0
+        if self._latents is not None and self.initial_diversity and self._step % self.check_every == 0:
+            current = self.diversity(self.model.decode_in_batches(self._latents))
+            ratio = current / self.initial_diversity
+            if ratio < self.min_diversity_ratio:
+                self._alert(
+                    f"Possible mode collapse at step {self._step}: sample diversity {current:.4f} is "
+                    f"{ratio:.1%} of its initial {self.initial_diversity:.4f} (threshold "
+                    f"{self.min_diversity_ratio:.0%})."
+                )
+
+
+# Ten distinct colours (one per digit class), then grey for unlabelled codes.
+_LABEL_COLOURS = (
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+)
+
+
+def latent_scatter_image(codes, labels=None, prior_samples=None, size=512, extent=None, point_radius=2):
+    """Draws 2-D codes, coloured by label, over prior samples (light grey).
+
+    Drawn with Pillow: no plotting library is needed.
+
+    Args:
+        codes: array `(n, 2)`.
+        labels: optional int array `(n,)`; classes beyond ten reuse colours.
+        prior_samples: optional array `(m, 2)` drawn first, in light grey.
+        size: width and height of the image in pixels.
+        extent: half-width of the square shown around the origin; by default
+            it covers every point, with a margin.
+        point_radius: radius of each dot in pixels.
+
+    Returns:
+        `PIL.Image.Image` (RGB).
+    """
+    from PIL import Image, ImageDraw
+
+    codes = np.asarray(codes, dtype="float64")
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(f"LatentScatter draws 2-D codes; got codes of shape {codes.shape}.")
+    points = [codes] + ([np.asarray(prior_samples, "float64")] if prior_samples is not None else [])
+    if extent is None:
+        finite = np.concatenate(points)
+        finite = finite[np.all(np.isfinite(finite), axis=1)]
+        extent = 1.05 * float(np.max(np.abs(finite))) if len(finite) else 1.0
+    extent = max(float(extent), 1e-6)
+    image = Image.new("RGB", (size, size), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+
+    def to_pixels(p):
+        return (p + extent) / (2 * extent) * (size - 1) * np.array([1.0, -1.0]) + np.array([0.0, size - 1])
+
+    # Axes through the origin.
+    centre = to_pixels(np.zeros(2))
+    draw.line([(0, centre[1]), (size, centre[1])], fill=(220, 220, 220))
+    draw.line([(centre[0], 0), (centre[0], size)], fill=(220, 220, 220))
+    r = point_radius
+    if prior_samples is not None:
+        for px, py in to_pixels(np.asarray(prior_samples, "float64")):
+            draw.ellipse([px - r, py - r, px + r, py + r], fill=(200, 200, 200))
+    pixels = to_pixels(codes)
+    for i, (px, py) in enumerate(pixels):
+        colour = (0, 0, 0) if labels is None else _LABEL_COLOURS[int(labels[i]) % len(_LABEL_COLOURS)]
+        draw.ellipse([px - r, py - r, px + r, py + r], fill=colour)
+    if labels is not None:
+        for k in range(min(len(_LABEL_COLOURS), int(np.max(labels)) + 1)):
+            draw.rectangle([6, 6 + 14 * k, 16, 16 + 14 * k], fill=_LABEL_COLOURS[k])
+            draw.text((20, 5 + 14 * k), str(k), fill=(0, 0, 0))
+    return image
+
+
+class LatentScatter(keras.callbacks.Callback):
+    """Writes a PNG of 2-D codes coloured by label over samples of the prior.
+
+    For an adversarial autoencoder (or any model with `encode` and, for the
+    grey background, `sample_latents`) with a 2-D code: the codes of fixed
+    images are drawn in colour by class over as many prior samples, so one can
+    see whether the aggregated posterior covers the prior.
+
+    Args:
+        directory: folder for `latent_epoch_XXXX.png`.
+        images: images in [-1, 1] (or uint8) to encode.
+        labels: their int labels (colours), or None.
+        every: write every this many epochs (and always after the last).
+        seed: seed of the prior samples.
+        size: image size in pixels.
+        extent: half-width of the square shown (default: fit the points).
+
+    Example:
+    >>> model.fit(ds, epochs=10, callbacks=[kerasgen.callbacks.LatentScatter("runs/aae", x_test, y_test)])
+    """
+
+    def __init__(self, directory, images, labels=None, every=1, seed=0, size=512, extent=None):
+        super().__init__()
+        self.directory = directory
+        self.images = np.asarray(images)
+        self.labels = None if labels is None else np.asarray(labels).astype("int64")
+        self.every = max(1, int(every))
+        self.seed = int(seed)
+        self.size = int(size)
+        self.extent = extent
+        self.written = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        last = self.params and epoch + 1 == self.params.get("epochs")
+        if (epoch + 1) % self.every and not last:
+            return
+        self.write(os.path.join(self.directory, f"latent_epoch_{epoch + 1:04d}.png"))
+
+    def write(self, path, model=None):
+        """Draws the scatter of `model` (default: the model being trained) to `path`."""
+        if not is_chief():
+            return None
+        model = model or self.model
+        codes = np.asarray(model.encode(self.images), "float32")
+        if codes.ndim != 2 or codes.shape[1] != 2:
+            raise ValueError(f"LatentScatter needs a 2-D latent space; the codes have shape {codes.shape}.")
+        try:
+            prior = np.asarray(model.sample_latents(len(codes), seed=self.seed), "float32")
+        except NotImplementedError:
+            prior = None
+        image = latent_scatter_image(codes, self.labels, prior, size=self.size, extent=self.extent)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        tmp = path + ".tmp.png"
+        image.save(tmp)
+        os.replace(tmp, path)
+        self.written.append(path)
+        return path

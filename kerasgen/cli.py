@@ -31,7 +31,12 @@ def _training_recipe(name):
 
 
 def _training_data(args, model, training, batch_size, seed):
-    """(infinite training stream, steps per epoch, validation dataset or None)."""
+    """(stream factory, steps per epoch, validation dataset or None).
+
+    The factory builds a new infinite training stream each time: one dataset
+    object reshuffles differently on each pass over it, so every `fit` of a
+    resumed run must start from a fresh stream to see the original order.
+    """
     from kerasgen import data, recipes
 
     use_labels = bool(training.get("labels", False))
@@ -44,13 +49,17 @@ def _training_data(args, model, training, batch_size, seed):
         num_batches = int(finite.cardinality())
         if num_batches < 0:
             num_batches = sum(1 for _ in finite)
-        stream = data.dataset(args.data, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, **kwargs)
+        def stream():
+            return data.dataset(args.data, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, **kwargs)
+
         return stream, num_batches, None
     images, labels = recipes.embedded_split(training, "train")
     test_images, test_labels = recipes.embedded_split(training, "test")
-    stream = data.dataset(
-        images, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, labels=labels if use_labels else None
-    )
+    def stream():
+        return data.dataset(
+            images, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, labels=labels if use_labels else None
+        )
+
     val = data.dataset(
         test_images, model.image_shape, batch_size=250, shuffle=False, labels=test_labels if use_labels else None
     )
@@ -100,7 +109,7 @@ def cmd_train(args):
 
     preview = None
     if hasattr(model, "reconstruct"):
-        preview = next(iter(val_ds if val_ds is not None else stream))
+        preview = next(iter(val_ds if val_ds is not None else stream()))
         preview = (preview[0] if isinstance(preview, tuple) else preview)[:32].numpy()
     cbs = [
         kg_callbacks.Checkpoint(state_dir, every_steps=args.checkpoint_every).starting_at(step),
@@ -111,15 +120,15 @@ def cmd_train(args):
     if training.get("kl_warmup_steps"):
         cbs.append(kg_callbacks.KLWarmup(training["kl_warmup_steps"]))
     fit_args = dict(validation_data=val_ds, callbacks=cbs, shuffle=False, verbose=args.verbose)
-    # The stream's order depends only on (seed, epoch), so skipping the
+    # A fresh stream's order is fixed by the seed, so skipping the
     # batches already taken resumes on exactly the data an uninterrupted run
     # would see; a run stopped mid-epoch first finishes that epoch.
     epoch, within = divmod(step, steps_per_epoch)
     if within:
-        model.fit(stream.skip(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - within, **fit_args)
+        model.fit(stream().skip(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - within, **fit_args)
         epoch += 1
     if epoch < epochs:
-        model.fit(stream.skip(epoch * steps_per_epoch), initial_epoch=epoch, epochs=epochs, steps_per_epoch=steps_per_epoch, **fit_args)
+        model.fit(stream().skip(epoch * steps_per_epoch), initial_epoch=epoch, epochs=epochs, steps_per_epoch=steps_per_epoch, **fit_args)
     if distribute.is_chief(strategy):
         model.save(os.path.join(out, "model.keras"))
         model.export(os.path.join(out, "export"), overwrite=True, verbose=False)

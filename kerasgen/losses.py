@@ -257,8 +257,8 @@ def hinge_generator_loss(fake_logits, per_example=False):
     loss = hinge_generator_loss(tf.ones((4, 1)))  # -1.0
     ```
     """
-    per = -_per_example_mean(fake_logits)
-    return _reduce(per, per_example)
+    # The hinge GAN's generator uses the Wasserstein generator loss unchanged.
+    return wasserstein_generator_loss(fake_logits, per_example=per_example)
 
 
 def hinge_discriminator_loss(real_logits, fake_logits, per_example=False):

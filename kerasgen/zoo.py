@@ -375,16 +375,28 @@ def save_entry(model, directory, metadata_dict, weights=True):
             for fname in os.listdir(directory):
                 if fname not in (CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE):
                     shutil.copy2(os.path.join(directory, fname), tmp)
-            old = directory + ".old"
-            os.rename(directory, old)
-            os.rename(tmp, directory)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, directory)
+        replace_folder(tmp, directory)
     finally:
         if os.path.isdir(tmp):
             shutil.rmtree(tmp)
     return directory
+
+
+def replace_folder(complete, target):
+    """Moves the finished folder `complete` to `target`.
+
+    An existing `target` is moved aside first and deleted only once the new
+    folder is in place, so a failure never leaves neither.
+    """
+    if os.path.isdir(target):
+        old = target + ".old"
+        if os.path.isdir(old):
+            shutil.rmtree(old)
+        os.rename(target, old)
+        os.rename(complete, target)
+        shutil.rmtree(old)
+    else:
+        os.rename(complete, target)
 
 
 def cache_dir():

@@ -60,3 +60,14 @@ def test_console_script_is_installed():
     assert exe, "the `kerasgen` console script is not on PATH"
     proc = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "train" in proc.stdout
+
+
+def test_eval_reports_held_out_metrics(capsys):
+    import json
+
+    assert cli.main(["eval", "vae", "--importance-samples", "4"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    # The pretrained VAE: held-out ELBO near -98 nats; the K=4 bound is above the ELBO.
+    assert -110 < results["test_elbo"] < -90
+    assert results["test_log_likelihood_iwae_k4"] > results["test_elbo"]
+    assert results["fid_digits"] < 100

@@ -74,13 +74,7 @@ def write_entry(model, directory, meta):
         with open(os.path.join(tmp, zoo.METADATA_FILE), "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=2)
             f.write("\n")
-        if os.path.isdir(directory):
-            old = directory + ".old"
-            os.rename(directory, old)
-            os.rename(tmp, directory)
-            shutil.rmtree(old)
-        else:
-            os.rename(tmp, directory)
+        zoo.replace_folder(tmp, directory)
     finally:
         if os.path.isdir(tmp):
             shutil.rmtree(tmp)

@@ -3,6 +3,7 @@
 Usage:
     python tools/train_zoo.py vae
     python tools/train_zoo.py autoencoder
+    python tools/train_zoo.py dcgan_celeba_64   # recipe-only entry: writes config + metadata, no training
 
 The entry's metadata records this command, the recipe, and the metrics
 measured on the held-out split of the embedded data.
@@ -25,9 +26,9 @@ def train(name, out_root):
     recipe = recipes.recipe(name)
     keras.utils.set_random_seed(recipe["seed"])
     model = zoo.model_from_config(recipe["model"])
-    if not recipe.get("pretrained", True):
-        return write_entry(name, recipe, model, {}, out_root)
     model.compile(**recipe.get("compile", {}))
+    if recipe.get("pretrained", True) is False:
+        return write_recipe_only(name, recipe, model, out_root)
     images, labels = recipes.embedded_split(recipe, "train")
     test_images, test_labels = recipes.embedded_split(recipe, "test")
     use_labels = bool(recipe.get("labels", False))
@@ -40,19 +41,32 @@ def train(name, out_root):
     callbacks = []
     if recipe.get("kl_warmup_steps"):
         callbacks.append(kerasgen.callbacks.KLWarmup(recipe["kl_warmup_steps"]))
+    if recipe.get("stage_grid"):  # ProGAN: one row of samples per resolution stage
+        from kerasgen.models.progan import stage_grid_callback
+
+        callbacks.append(stage_grid_callback(os.path.join(ROOT, recipe["stage_grid"])))
     start = time.time()
     model.fit(ds, epochs=recipe["epochs"], callbacks=callbacks, shuffle=False, verbose=2)
     seconds = time.time() - start
     metrics = recipes.evaluate(model, test_images, test_labels)
     metrics["train_seconds_cpu"] = round(seconds, 1)
     print(metrics)
-    return write_entry(name, recipe, model, metrics, out_root)
+    path = zoo.save_entry(model, os.path.join(out_root, name), metadata(name, recipe, metrics), weights=True)
+    print(f"Wrote {path}")
+    return model
 
 
-def write_entry(name, recipe, model, metrics, out_root):
+def write_recipe_only(name, recipe, model, out_root):
+    """A recipe-only entry (`"pretrained": False`): config and metadata, no training, no weights."""
+    path = zoo.save_entry(model, os.path.join(out_root, name), metadata(name, recipe, {}), weights=False)
+    print(f"Wrote recipe-only entry {path}")
+    return model
+
+
+def metadata(name, recipe, metrics):
     training = {k: v for k, v in recipe.items() if k not in ("model", "description", "paper", "dataset")}
     training["command"] = f"python tools/train_zoo.py {name}"
-    meta = {
+    return {
         "name": name,
         "description": recipe["description"],
         "paper": recipe["paper"],
@@ -63,9 +77,6 @@ def write_entry(name, recipe, model, metrics, out_root):
         "keras_version": keras.__version__,
         "kerasgen_version": kerasgen.__version__,
     }
-    path = zoo.save_entry(model, os.path.join(out_root, name), meta, weights=recipe.get("pretrained", True))
-    print(f"Wrote {path}")
-    return model
 
 
 def reevaluate(name, out_root):

@@ -9,6 +9,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from kerasgen import zoo
+
 
 class GenerativeModel(keras.Model):
     """Base class of the kerasgen models.
@@ -79,8 +81,38 @@ class GenerativeModel(keras.Model):
         step = self.optimizer.iterations if getattr(self, "optimizer", None) is not None else -1
         ok = tf.reduce_all(tf.math.is_finite(value))
         assertion = tf.debugging.Assert(ok, [f"Training stopped: {name} is NaN or Inf at step", step, "value:", value])
-        with tf.control_dependencies([assertion]):
-            return tf.identity(value)
+
+        # The gradient waits for the check too, so a bad step updates no weight.
+        @tf.custom_gradient
+        def guarded(x):
+            def grad(dy):
+                with tf.control_dependencies([assertion]):
+                    return tf.identity(dy)
+
+            with tf.control_dependencies([assertion]):
+                return tf.identity(x), grad
+
+        return guarded(value)
+
+    # -- randomness -----------------------------------------------------------
+
+    def normal_noise(self, shape):
+        """Standard normal noise of `shape` for this replica's part of a batch.
+
+        The noise of the whole global batch is drawn from one seed and each
+        replica takes its own rows, so N replicas draw exactly what one
+        device draws for the same global batch (and never share noise).
+        """
+        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        shape = tf.convert_to_tensor(shape, tf.int32)
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        if replicas == 1:
+            return tf.random.stateless_normal(shape, seed=seed)
+        rows = shape[0]
+        full = tf.random.stateless_normal(tf.concat([[rows * replicas], shape[1:]], 0), seed=seed)
+        start = tf.cast(context.replica_id_in_sync_group, tf.int32) * rows
+        return full[start : start + rows]
 
     # -- images ---------------------------------------------------------------
 
@@ -226,9 +258,7 @@ class GenerativeModel(keras.Model):
         tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
         try:
             archive.write_out(tmp, verbose=False)
-            if os.path.exists(filepath):
-                shutil.rmtree(filepath)
-            os.rename(tmp, filepath)
+            zoo.replace_folder(tmp, filepath)
         finally:
             if os.path.isdir(tmp):
                 shutil.rmtree(tmp)

@@ -133,7 +133,9 @@ class VAE(GenerativeModel):
     def elbo_terms(self, images, training=False):
         """Per-example reconstruction, KL, ELBO and loss (all shape `(batch,)`)."""
         q = self.posterior(images, training=training)
-        z = q.sample(seed=self._seed())
+        # Reparameterized sample z = mean + scale * eps; eps comes from
+        # normal_noise so that N replicas draw what one device would.
+        z = q.mean() + q.stddev() * self.normal_noise(tf.shape(q.mean()))
         p = self.likelihood_distribution(z, training=training)
         reconstruction = p.log_prob(self.targets(images))
         kl, _ = distributions.kl_divergence(q, self.prior, z)

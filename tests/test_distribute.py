@@ -1,0 +1,66 @@
+"""One step on two replicas must equal one step on one device (same global batch)."""
+
+import json
+
+import pytest
+
+from kerasgen import distribute
+from tests import helpers
+
+SCRIPT = """
+import json, sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, numpy as np, kerasgen
+
+cls = getattr(kerasgen.models, {cls!r})
+x = np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 1)).astype("float32")
+
+def one_step(strategy):
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        model = cls(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1)
+        model.compile()
+    before = [np.array(w) for w in model.get_weights()]
+    history = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(8), epochs=1, verbose=0, shuffle=False).history
+    return before, model.get_weights(), {{k: v[0] for k, v in history.items()}}
+
+b1, w1, h1 = one_step(tf.distribute.get_strategy())
+b2, w2, h2 = one_step(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+print(json.dumps({{
+    "same_start": all(np.array_equal(a, b) for a, b in zip(b1, b2)),
+    "moved": max(float(np.max(np.abs(a - b))) for a, b in zip(b1, w1)),
+    "max_rel_diff": max(float(np.max(np.abs(a - b)) / (np.max(np.abs(a)) + 1e-12)) for a, b in zip(w1, w2)),
+    "single": h1, "mirrored": h2,
+}}))
+"""
+
+
+@pytest.mark.parametrize("cls", ["Autoencoder", "VAE"])
+def test_two_replicas_take_the_same_step_as_one_device(cls):
+    out = json.loads(helpers.run_python(SCRIPT.format(cls=cls), timeout=600).strip().splitlines()[-1])
+    assert out["same_start"] and out["moved"] > 1e-4
+    assert out["max_rel_diff"] < 1e-5, out
+    # Logged metrics are averages over both replicas, equal to the single-device figures.
+    for name, value in out["single"].items():
+        assert out["mirrored"][name] == pytest.approx(value, rel=1e-5), name
+
+
+def test_strategy_choice(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert type(distribute.strategy("auto")).__name__ == "_DefaultDistributionStrategy"
+    with pytest.raises(ValueError, match="Unknown strategy 'gpu'"):
+        distribute.strategy("gpu")
+    with pytest.raises(ValueError, match="no TPU could be resolved"):
+        distribute.strategy("tpu")
+
+
+def test_only_the_chief_writes(monkeypatch):
+    cluster = {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
+    assert distribute.is_chief()
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    assert not distribute.is_chief()
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {**cluster, "chief": ["127.0.0.1:3"]}, "task": {"type": "worker", "index": 0}}))
+    assert not distribute.is_chief()

@@ -1,0 +1,257 @@
+"""GAN (Goodfellow et al. 2014) and the adversarial training step shared by the GAN family."""
+
+import hashlib
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import kerasgen
+from kerasgen import losses, metrics
+from kerasgen.models import GAN
+from tests import helpers
+
+TINY = dict(image_shape=(8, 8, 1), latent_dim=4, generator_units=(16,), discriminator_units=(16,), seed=1)
+
+
+def _fit(model, x, steps=1, batch_size=8, **kwargs):
+    ds = tf.data.Dataset.from_tensor_slices(x).repeat().batch(batch_size)
+    return model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0, **kwargs)
+
+
+def _sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_default_compile_is_adam_2e4_beta05_and_non_saturating_loss():
+    model = GAN(**TINY)
+    model.compile()
+    for opt in (model.g_optimizer, model.d_optimizer):
+        assert isinstance(opt, keras.optimizers.Adam)
+        np.testing.assert_allclose(float(opt.learning_rate.numpy()), 2e-4, rtol=1e-6)
+        assert opt.beta_1 == 0.5
+    assert model.g_optimizer is not model.d_optimizer
+    assert model.generator_loss_fn is losses.modified_generator_loss
+    assert model.discriminator_loss_fn is losses.modified_discriminator_loss
+    model.compile(loss="minimax")
+    assert model.generator_loss_fn is losses.minimax_generator_loss
+    model.compile(loss="modified", generator_loss="hinge", discriminator_loss=losses.least_squares_discriminator_loss)
+    assert model.generator_loss_fn is losses.hinge_generator_loss
+    assert model.discriminator_loss_fn is losses.least_squares_discriminator_loss
+    with pytest.raises(ValueError, match="Unknown GAN loss"):
+        model.compile(loss="wasserstien")
+
+
+def test_default_latent_size_is_100_and_uniform_option():
+    assert GAN().latent_dim == 100
+    model = GAN(latent_distribution="uniform", **TINY)
+    z = keras.ops.convert_to_numpy(model.sample_latents(2000, seed=0))
+    assert z.min() >= -1 and z.max() <= 1 and abs(z.std() - 1 / np.sqrt(3)) < 0.02
+    with pytest.raises(ValueError, match="latent_distribution"):
+        GAN(latent_distribution="cauchy", **TINY)
+
+
+@pytest.mark.parametrize("frozen", ["generator", "discriminator"])
+def test_each_optimizer_changes_only_its_own_network(frozen):
+    """With one optimizer's learning rate at 0, only the other network moves."""
+    model = GAN(**TINY)
+    zero = keras.optimizers.SGD(0.0)
+    if frozen == "generator":
+        model.compile(g_optimizer=zero)
+    else:
+        model.compile(d_optimizer=zero)
+    g0 = helpers.snapshot(model.generator.trainable_variables)
+    d0 = helpers.snapshot(model.discriminator.trainable_variables)
+    _fit(model, helpers.random_images(16, TINY["image_shape"]), steps=2)
+    g_same = helpers.weights_equal(g0, model.generator.trainable_variables)
+    d_same = helpers.weights_equal(d0, model.discriminator.trainable_variables)
+    assert (g_same, d_same) == ((True, False) if frozen == "generator" else (False, True))
+    # Each optimizer holds slots for its own network's variables only.
+    g_ids = {id(v) for v in model.generator.trainable_variables}
+    d_ids = {id(v) for v in model.discriminator.trainable_variables}
+    assert {id(v) for v in model.g_optimizer._trainable_variables} == g_ids
+    assert {id(v) for v in model.d_optimizer._trainable_variables} == d_ids
+
+
+def test_metrics_and_loss_is_d_loss_plus_g_loss():
+    model = GAN(**TINY)
+    model.compile()
+    logs = _fit(model, helpers.random_images(16, TINY["image_shape"]), steps=1).history
+    assert set(logs) == {"loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy"}
+    np.testing.assert_allclose(logs["loss"][0], logs["d_loss"][0] + logs["g_loss"][0], rtol=1e-5)
+    assert 0.0 <= logs["d_real_accuracy"][0] <= 1.0
+
+
+def test_step_matches_a_hand_computed_discriminator_update():
+    """One step with SGD: D's update is -lr * grad of -V(D, G) on the step's fakes."""
+    model = GAN(dropout=0.0, **TINY)
+    model.compile(g_optimizer=keras.optimizers.SGD(0.0), d_optimizer=keras.optimizers.SGD(0.1))
+    x = helpers.random_images(8, TINY["image_shape"])
+    state = model.seed_generator.state.numpy().copy()
+    # Reproduce the latents the step draws from the model's seed generator.
+    model.seed_generator.state.assign(state)
+    z = model.sample_latents(8)
+    model.seed_generator.state.assign(state)
+    fake = model.generator(z, training=True)
+    d_vars = model.discriminator.trainable_variables
+    with tf.GradientTape() as tape:
+        real_logits = model.discriminator(x, training=True)
+        fake_logits = model.discriminator(fake, training=True)
+        v = tf.reduce_mean(tf.math.log(tf.sigmoid(real_logits))) + tf.reduce_mean(tf.math.log(1 - tf.sigmoid(fake_logits)))
+        d_loss = -v
+    expected = [w.numpy() - 0.1 * g.numpy() for w, g in zip(d_vars, tape.gradient(d_loss, d_vars))]
+    _fit(model, x, steps=1)
+    for want, got in zip(expected, d_vars):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-4, atol=1e-6)
+
+
+def test_ema_tracks_the_generator_and_is_used_for_sampling():
+    model = GAN(ema_decay=0.5, **TINY)
+    model.compile(g_optimizer=keras.optimizers.SGD(0.5))
+    assert helpers.weights_equal(helpers.snapshot(model.generator.weights), model.ema_generator.weights)
+    assert not model.ema_generator.trainable_variables
+    before = helpers.snapshot(model.generator.trainable_variables)
+    _fit(model, helpers.random_images(8, TINY["image_shape"]), steps=1)
+    after = helpers.snapshot(model.generator.trainable_variables)
+    assert not helpers.weights_equal(before, after)
+    for b, a, e in zip(before, after, model.ema_generator.weights):
+        np.testing.assert_allclose(np.array(e), 0.5 * b + 0.5 * a, rtol=1e-5, atol=1e-7)
+    z = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    np.testing.assert_allclose(model.generate_from_latents(z), model.ema_generator(z).numpy(), atol=1e-6)
+    assert not np.allclose(model.generate_from_latents(z), model.generator(z).numpy(), atol=1e-4)
+    with pytest.raises(ValueError, match="ema_decay"):
+        GAN(ema_decay=1.5, **TINY)
+
+
+def test_nan_loss_stops_training_naming_the_loss_and_keeps_the_last_checkpoint(tmp_path):
+    model = GAN(**TINY)
+    model.compile()
+    x = helpers.random_images(16, TINY["image_shape"])
+    path = str(tmp_path / "last.weights.h5")
+    _fit(model, x, callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)])
+    good = _sha(path)
+    kernel = model.generator.get_layer("output").kernel
+    kernel.assign(np.full(kernel.shape, np.nan, "float32"))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="d_loss is NaN or Inf"):
+        _fit(model, x, callbacks=[keras.callbacks.ModelCheckpoint(path, save_weights_only=True)])
+    assert _sha(path) == good
+
+
+def test_short_training_moves_samples_toward_the_data():
+    """300 steps: the mean generated pixel approaches MNIST's (mostly black background)."""
+    keras.utils.set_random_seed(0)
+    x, _ = helpers.mnist_images("train")
+    model = GAN(generator_units=(128, 256), discriminator_units=(256, 128), seed=0)
+    model.compile()
+
+    def mean_pixel(images):
+        return float(np.mean(images))
+
+    before = mean_pixel(model.generate(500, seed=0))
+    ds = kerasgen.data.dataset(x, model.image_shape, batch_size=64, repeat=True)
+    model.fit(ds, epochs=1, steps_per_epoch=300, verbose=0)
+    after = mean_pixel(model.generate(500, seed=0))
+    target = mean_pixel(x)  # about -0.74
+    assert abs(after - target) < 0.5 * abs(before - target), (before, after, target)
+
+
+def test_pretrained_gan_fid_is_far_below_an_untrained_one():
+    real, _ = helpers.mnist_images("test")
+    trained = kerasgen.zoo.load("gan")
+    assert trained.ema_generator is not None
+    fid_trained = metrics.fid(real, trained.generate(1000, seed=0))
+    fid_fresh = metrics.fid(real, kerasgen.zoo.load("gan", weights=None).generate(1000, seed=0))
+    # Recorded: 166 against 394.
+    assert fid_trained < 0.6 * fid_fresh, (fid_trained, fid_fresh)
+
+
+def test_config_keras_and_saved_model_round_trips(tmp_path):
+    model = GAN(ema_decay=0.9, **TINY)
+    model.compile(loss="hinge")
+    _fit(model, helpers.random_images(16, TINY["image_shape"]), steps=2)
+    helpers.assert_config_round_trip(model)
+    z = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    loaded = helpers.assert_keras_round_trip(
+        model, str(tmp_path / "gan.keras"), z, lambda m, v: m.generate_from_latents(v)
+    )
+    assert loaded.generator_loss_fn is losses.hinge_generator_loss
+    assert loaded.discriminator_loss_fn is losses.hinge_discriminator_loss
+    out = helpers.assert_saved_model_round_trip(
+        model, str(tmp_path / "export"), "generate", "latents", z, model.generate_from_latents(z)
+    )
+    assert "serving_default" in out
+
+
+def test_custom_loss_pair_and_sub_networks():
+    gen = keras.Sequential([keras.Input((4,)), keras.layers.Dense(64, activation="tanh"), keras.layers.Reshape((8, 8, 1))])
+    disc = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    model = GAN(image_shape=(8, 8, 1), latent_dim=4, generator=gen, discriminator=disc)
+    clone = helpers.assert_config_round_trip(model)
+    assert clone.generator.count_params() == gen.count_params()
+    model.compile(loss=(losses.least_squares_generator_loss, losses.least_squares_discriminator_loss))
+    logs = _fit(model, helpers.random_images(8, (8, 8, 1))).history
+    assert np.isfinite(logs["loss"][0])
+    assert model.generator_loss_fn is losses.least_squares_generator_loss
+
+
+def test_bad_inputs_are_clear_errors():
+    model = GAN(**TINY)
+    model.compile()
+    with pytest.raises(ValueError, match=r"latents of shape \(n, 4\).*\(3, 5\)"):
+        model.generate_from_latents(np.zeros((3, 5), "float32"))
+    with pytest.raises(ValueError, match="not class-conditional"):
+        model.generate_from_latents(np.zeros((3, 4), "float32"), labels=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"expects images of shape \(None, 8, 8, 1\)"):
+        model.fit(np.zeros((4, 16, 16, 1), "float32"), batch_size=4, epochs=1, verbose=0)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"must be in \[-1, 1\]"):
+        model.fit(helpers.random_images(4, TINY["image_shape"]) * 50, batch_size=4, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="dropout"):
+        GAN(dropout=1.0, **{k: v for k, v in TINY.items()})
+
+
+def test_mixed_bfloat16_trains_and_generates_float32():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = GAN(**TINY)
+        model.compile()
+        logs = _fit(model, helpers.random_images(16, TINY["image_shape"]), steps=2).history
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert np.isfinite(logs["loss"][-1])
+    assert model.generator.get_layer("dense_0").compute_dtype == "bfloat16"
+    images = model.generate(3, seed=0)
+    assert images.dtype == np.float32 and images.shape == (3, 8, 8, 1)
+
+
+def test_mirrored_strategy_step_and_distinct_latents_per_replica():
+    out = helpers.run_python(
+        """
+        import numpy as np, tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        import keras
+        from kerasgen.models import GAN
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        with strategy.scope():
+            model = GAN(image_shape=(8, 8, 1), latent_dim=4, generator_units=(16,), discriminator_units=(16,), seed=1)
+            model.compile()
+        per_replica = strategy.run(lambda: model.sample_latents(3))
+        a, b = [t.numpy() for t in strategy.experimental_local_results(per_replica)]
+        assert not np.allclose(a, b), "replicas drew the same latents"
+        x = np.random.default_rng(0).uniform(-1, 1, (16, 8, 8, 1)).astype("float32")
+        logs = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(8), epochs=1, verbose=0).history
+        assert np.isfinite(logs["loss"][0])
+        # Logged losses are global-batch figures: the same as one device's
+        # with the same weights (up to the different fakes), not 1/2 of it.
+        ds = tf.data.Dataset.from_tensor_slices(x).batch(16)
+        mirrored = model.evaluate(ds, verbose=0, return_dict=True)["d_loss"]
+        single = GAN(image_shape=(8, 8, 1), latent_dim=4, generator_units=(16,), discriminator_units=(16,), seed=2)
+        single.set_weights(model.get_weights())
+        single.compile()
+        one = single.evaluate(ds, verbose=0, return_dict=True)["d_loss"]
+        assert abs(mirrored - one) < 0.2 * one, (mirrored, one)
+        print("ok", model.g_optimizer.iterations.numpy())
+        """
+    )
+    assert out.strip().endswith("ok 2")
