@@ -436,3 +436,170 @@ def check_dataset_not_empty(ds, name="dataset"):
     """Raises a clear error for a dataset that is known to be empty."""
     if int(ds.cardinality()) == 0:
         raise ValueError(f"The {name} is empty: it yields no batches.")
+
+
+def unpaired(
+    a,
+    b,
+    image_shape,
+    batch_size=1,
+    shuffle=True,
+    seed=0,
+    augment=False,
+    load_size=None,
+    drop_remainder=False,
+    value_range=None,
+    strict=True,
+    data_dir=None,
+    split="train",
+    download=False,
+    cache=True,
+):
+    """Batches `(images_a, images_b)` of unpaired images from two domains.
+
+    Each domain is read by `dataset()` (arrays, `tf.data.Dataset`, image
+    folder or `"tfds:NAME"` such as `"tfds:cycle_gan/horse2zebra"`, where
+    the dataset's `trainA` / `trainB` splits are the two domains: pass
+    `split=("trainA", "trainB")`) and shuffled independently, so the pairs
+    carry no correspondence. An epoch is one pass over the larger domain;
+    the smaller one is repeated (reshuffled at each pass).
+
+    With `augment=True` the paper's photo augmentation is applied per
+    image: resize to `load_size` (default 286/256 of the image size, i.e.
+    286 for 256 px) then a random crop of `image_shape`, and a random
+    horizontal flip. Without it, images are resized and centre-cropped to
+    `image_shape` like `dataset()` does.
+
+    Args:
+        a, b: the two domains' sources (anything `dataset()` accepts).
+        image_shape: `(height, width, channels)` the model expects.
+        batch_size: images per domain per batch (1 in the paper).
+        shuffle: shuffle each domain every epoch.
+        seed: seed of the shuffles and augmentation (domain b uses seed + 1).
+        augment: resize-then-random-crop and random flips (for photos).
+        load_size: `(height, width)` (or one int) before the random crop.
+        drop_remainder: drop the last partial batch.
+        value_range, strict, data_dir, download, cache: as in `dataset()`.
+        split: tfds split of both domains, or a pair `(split_a, split_b)`.
+
+    Returns:
+        `tf.data.Dataset` of `(images_a, images_b)` float32 batches in [-1, 1].
+
+    Example:
+    >>> ds = kerasgen.data.unpaired("tfds:cycle_gan/horse2zebra", "tfds:cycle_gan/horse2zebra",
+    ...                             (256, 256, 3), split=("trainA", "trainB"),
+    ...                             data_dir="~/tensorflow_datasets", augment=True)
+    """
+    image_shape = tuple(int(d) for d in image_shape)
+    if len(image_shape) != 3:
+        raise ValueError(f"image_shape must be (height, width, channels); got {image_shape}.")
+    height, width, channels = image_shape
+    if augment:
+        if load_size is None:
+            # The paper loads 286 px for 256 px crops; other sizes scale alike.
+            load_size = (int(round(height * 286 / 256)), int(round(width * 286 / 256)))
+        elif isinstance(load_size, int):
+            load_size = (load_size, load_size)
+        load_size = tuple(int(s) for s in load_size)
+        if load_size[0] < height or load_size[1] < width:
+            raise ValueError(f"load_size {load_size} must be at least the image size {(height, width)}.")
+    else:
+        load_size = (height, width)
+    splits = tuple(split) if isinstance(split, (tuple, list)) else (split, split)
+    if len(splits) != 2:
+        raise ValueError(f"split must be one split or a pair (split_a, split_b); got {split!r}.")
+
+    domains = []
+    for index, (domain, source) in enumerate((("a", a), ("b", b))):
+        try:
+            ds = dataset(
+                source,
+                load_size + (channels,),
+                batch_size=1,
+                shuffle=shuffle,
+                seed=seed + index,
+                value_range=value_range,
+                strict=strict,
+                data_dir=data_dir,
+                split=splits[index],
+                download=download,
+                cache=cache,
+                augment=augment,
+            )
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"Domain '{domain}': {e}") from e
+        n = int(ds.cardinality())  # batches of one image: the domain's size
+        ds = ds.unbatch()
+        if isinstance(ds.element_spec, tuple):
+            ds = ds.map(lambda image, label: image)  # labels play no part in unpaired training
+        if augment and load_size != (height, width):
+            crop_seed = seed + 10 + index
+            ds = ds.map(
+                lambda image, s=crop_seed: tf.image.random_crop(image, image_shape, seed=s),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+        if n >= 0:
+            ds = ds.apply(tf.data.experimental.assert_cardinality(n))
+        domains.append([ds, n])
+
+    (ds_a, n_a), (ds_b, n_b) = domains
+    if n_a < 0 or n_b < 0:
+        # Unknown sizes (e.g. a filtered dataset): compute them once.
+        n_a = n_a if n_a >= 0 else int(ds_a.reduce(0, lambda n, _: n + 1))
+        n_b = n_b if n_b >= 0 else int(ds_b.reduce(0, lambda n, _: n + 1))
+    for domain, n in (("a", n_a), ("b", n_b)):
+        if n == 0:
+            raise ValueError(f"Domain '{domain}' has no images.")
+    if n_a >= n_b:
+        ds_b = ds_b.repeat()
+    else:
+        ds_a = ds_a.repeat()
+    paired = tf.data.Dataset.zip((ds_a, ds_b)).take(max(n_a, n_b))
+    paired = paired.batch(batch_size, drop_remainder=drop_remainder)
+    return paired.prefetch(tf.data.AUTOTUNE)
+
+
+def ink_transform(images):
+    """The known translation of the CycleGAN task: thick dark ink on light paper.
+
+    Each digit's strokes are thickened by a 3x3 grey-level dilation and the
+    image is inverted: `T(x) = -maxfilter_3x3(x)` in [-1, 1] pixel units.
+    It is deterministic, so the correct translation of any digit is known.
+
+    Args:
+        images: array `(n, h, w, c)` in [-1, 1] (or uint8).
+
+    Returns:
+        float32 array of the same shape in [-1, 1].
+    """
+    x = to_model_range(images, name="images")
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=-1.0)
+    h, w = x.shape[1:3]
+    dilated = np.max(
+        np.stack([padded[:, i : i + h, j : j + w] for i in range(3) for j in range(3)]), axis=0
+    )
+    return (-dilated).astype("float32")
+
+
+def mnist_translation_task():
+    """Unpaired data with a known answer, from the embedded MNIST-5k.
+
+    Domain A is the first half of the 4,000 training digits; domain B is
+    `ink_transform` of the other half, so no digit appears in both domains.
+    The held-out 1,000 test digits and their transforms score a model.
+
+    Returns:
+        dict of float32 arrays in [-1, 1]: `train_a` and `train_b` (2,000
+        each), `test_a` (1,000 digits) and `test_b` (their transforms).
+    """
+    train, _ = mnist("train")
+    test, _ = mnist("test")
+    train = to_model_range(train)
+    test = to_model_range(test)
+    half = len(train) // 2
+    return {
+        "train_a": train[:half],
+        "train_b": ink_transform(train[half:]),
+        "test_a": test,
+        "test_b": ink_transform(test),
+    }

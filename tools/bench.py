@@ -95,6 +95,40 @@ def bench_vae(batch_size, steps, warmup):
     return fit_rate, loop_rate
 
 
+def cyclegan_textbook_step(g, f, d_a, d_b):
+    """The CycleGAN step as the TensorFlow tutorial writes it: one persistent
+    tape, LSGAN losses, cycle and identity L1, four Adam optimizers (no pool)."""
+    optimizers = [keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(4)]
+    networks = [g, f, d_a, d_b]
+
+    def mse(x, target):
+        return tf.reduce_mean(tf.square(tf.cast(x, tf.float32) - target))
+
+    def l1(x, y):
+        return tf.reduce_mean(tf.abs(tf.cast(x, tf.float32) - tf.cast(y, tf.float32)))
+
+    @tf.function
+    def step(batch):
+        real_a, real_b = batch
+        with tf.GradientTape(persistent=True) as tape:
+            fake_b = g(real_a, training=True)
+            rec_a = f(fake_b, training=True)
+            fake_a = f(real_b, training=True)
+            rec_b = g(fake_a, training=True)
+            same_b = g(real_b, training=True)
+            same_a = f(real_a, training=True)
+            cycle = l1(rec_a, real_a) + l1(rec_b, real_b)
+            g_loss = mse(d_b(fake_b, training=True), 1.0) + 10.0 * cycle + 5.0 * l1(same_b, real_b)
+            f_loss = mse(d_a(fake_a, training=True), 1.0) + 10.0 * cycle + 5.0 * l1(same_a, real_a)
+            da_loss = 0.5 * (mse(d_a(real_a, training=True), 1.0) + mse(d_a(fake_a, training=True), 0.0))
+            db_loss = 0.5 * (mse(d_b(real_b, training=True), 1.0) + mse(d_b(fake_b, training=True), 0.0))
+        for net, loss, opt in zip(networks, (g_loss, f_loss, da_loss, db_loss), optimizers):
+            opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables))
+        return g_loss + f_loss + da_loss + db_loss
+
+    return step
+
+
 def aae_textbook_step(encoder, decoder, discriminator, prior):
     """The AAE step as tutorials write it: three tapes, three Adam optimizers."""
     rec_opt = keras.optimizers.Adam(1e-3)
@@ -166,6 +200,49 @@ def progan_textbook_step(generator, discriminator, generator_ema, stage, alpha, 
         return d_loss
 
     return step
+
+
+def peak_memory_mb():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
+
+
+def bench_cyclegan(batch_size, steps, warmup, sizes=(64, 128)):
+    """CycleGAN at 64 and 128 px, RGB, the paper's batch size 1 and 6 residual
+    blocks, with 16 filters (paper 64) so that a CPU finishes in minutes.
+
+    `--batch-size` is ignored (the paper trains with batch size 1) and at most
+    3 warm-up steps are run (the first step traces). Prints one line per size
+    with the process's peak resident memory; returns the rates over both sizes
+    (total images / total time).
+    """
+    warmup = max(1, min(warmup, 3))
+    batch_size = 1
+    fit_time = loop_time = 0.0
+    for size in sizes:
+        shape = (size, size, 3)
+        rng = np.random.default_rng(0)
+        x = rng.uniform(-1, 1, (8,) + shape).astype("float32")
+        y = rng.uniform(-1, 1, (8,) + shape).astype("float32")
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).repeat().batch(batch_size).prefetch(4)
+        kwargs = dict(image_shape=shape, filters=16, discriminator_filters=16, num_residual_blocks=6, seed=0)
+        model = kerasgen.models.CycleGAN(**kwargs)
+        model.compile()
+        fit_rate = time_fit(model, ds, batch_size, steps, warmup)
+        other = kerasgen.models.CycleGAN(**kwargs)
+        step = cyclegan_textbook_step(other.generator_ab, other.generator_ba, other.discriminator_a, other.discriminator_b)
+        loop_rate = time_loop(step, ds, batch_size, steps, warmup)
+        print(
+            f"  cyclegan {size}px {keras.config.dtype_policy().name}: fit {fit_rate:.2f} img/s, "
+            f"textbook {loop_rate:.2f} img/s, ratio {fit_rate / loop_rate:.2f}, "
+            f"peak memory {peak_memory_mb():.0f} MB",
+            flush=True,
+        )
+        fit_time += steps * batch_size / fit_rate
+        loop_time += steps * batch_size / loop_rate
+    total = steps * batch_size * len(sizes)
+    return total / fit_time, total / loop_time
 
 
 def bench_aae(batch_size, steps, warmup):
@@ -271,6 +348,7 @@ BENCHES = {
     "gan": bench_gan,
     "dcgan": bench_dcgan,
     "progan": bench_progan,
+    "cyclegan": bench_cyclegan,
 }
 
 

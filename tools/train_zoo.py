@@ -26,14 +26,18 @@ def train(name, out_root):
     recipe = recipes.recipe(name)
     keras.utils.set_random_seed(recipe["seed"])
     model = zoo.model_from_config(recipe["model"])
-    model.compile()
+    model.compile(**recipe.get("compile", {}))
     if recipe.get("pretrained", True) is False:
         return write_recipe_only(name, recipe, model, out_root)
     images, labels = recipes.embedded_split(recipe, "train")
     test_images, test_labels = recipes.embedded_split(recipe, "test")
     use_labels = bool(recipe.get("labels", False))
-    ds = kerasgen.data.dataset(images, model.image_shape, batch_size=recipe["batch_size"], seed=recipe["seed"],
-                               labels=labels if use_labels else None)
+    if isinstance(images, tuple):  # unpaired domains (CycleGAN)
+        ds = kerasgen.data.unpaired(images[0], images[1], model.image_shape, batch_size=recipe["batch_size"],
+                                    seed=recipe["seed"], drop_remainder=recipe.get("drop_remainder", False))
+    else:
+        ds = kerasgen.data.dataset(images, model.image_shape, batch_size=recipe["batch_size"], seed=recipe["seed"],
+                                   labels=labels if use_labels else None)
     callbacks = []
     if recipe.get("kl_warmup_steps"):
         callbacks.append(kerasgen.callbacks.KLWarmup(recipe["kl_warmup_steps"]))

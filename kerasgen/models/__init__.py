@@ -8,3 +8,4 @@ from kerasgen.models.progan import ProGAN  # noqa: F401
 from kerasgen.models.gan import GAN  # noqa: F401
 from kerasgen.models.dcgan import DCGAN  # noqa: F401
 from kerasgen.models.conditional_dcgan import ConditionalDCGAN  # noqa: F401
+from kerasgen.models.cyclegan import CycleGAN  # noqa: F401
