@@ -54,6 +54,16 @@ def _training_data(args, model, training, batch_size, seed):
 
         return stream, num_batches, None
     images, labels = recipes.embedded_split(training, "train")
+    if isinstance(images, tuple):  # two unpaired domains (CycleGAN)
+        drop = bool(training.get("drop_remainder", False))
+
+        def stream():
+            return data.unpaired(
+                images[0], images[1], model.image_shape, batch_size=batch_size, seed=seed, drop_remainder=drop
+            ).repeat()
+
+        larger = max(len(images[0]), len(images[1]))
+        return stream, (larger // batch_size if drop else -(-larger // batch_size)), None
     test_images, test_labels = recipes.embedded_split(training, "test")
     def stream():
         return data.dataset(
@@ -92,7 +102,9 @@ def cmd_train(args):
     if args.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = distribute.strategy(args.strategy)
-    model = zoo.load(args.name, weights=None, strategy=strategy)
+    model = zoo.load(args.name, weights=None, strategy=strategy, compile=False)
+    with strategy.scope():
+        model.compile(**training.get("compile", {}))
     batch_size = args.batch_size or training.get("batch_size", 64)
     stream, steps_per_epoch, val_ds = _training_data(args, model, training, batch_size, seed)
     steps_per_epoch = args.steps_per_epoch or steps_per_epoch
