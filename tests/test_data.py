@@ -91,11 +91,17 @@ def test_image_folder_is_read_recursively_and_converted(tmp_path):
     _write_images(tmp_path)
     Image.new("CMYK", (9, 9), (0, 50, 100, 0)).save(tmp_path / "cmyk.jpg")
     Image.new("RGBA", (9, 9), (5, 50, 100, 20)).save(tmp_path / "rgba.png")
+    deep = np.tile(np.linspace(0, 65535, 9, dtype=np.uint16), (9, 1))
+    Image.fromarray(deep).save(tmp_path / "deep16.png")
     ds = data.dataset(str(tmp_path), (8, 8, 3), batch_size=16, shuffle=False)
     images = next(iter(ds))
-    assert images.shape == (7, 8, 8, 3)
+    assert images.shape == (8, 8, 8, 3)
     gray = next(iter(data.dataset(str(tmp_path), (8, 8, 1), batch_size=16, shuffle=False)))
-    assert gray.shape == (7, 8, 8, 1)
+    assert gray.shape == (8, 8, 8, 1)
+    # The 16-bit file keeps its full range after the explicit conversion to 8 bits.
+    paths = data.scan_folder(str(tmp_path))
+    deep_image = gray[paths.index(str(tmp_path / "deep16.png"))].numpy()
+    assert deep_image.min() < -0.9 and deep_image.max() > 0.9
 
 
 def test_bad_files_are_named_or_skipped_with_a_report(tmp_path):
