@@ -77,9 +77,12 @@ def _training_data(args, model, training, batch_size, seed):
 
 
 def cmd_train(args):
+    from kerasgen.distribute import is_chief
+
     out = os.path.abspath(args.out or os.path.join("runs", args.name))
     state_dir = os.path.join(out, "checkpoints")
-    if _out_dir_state(out) and not (args.resume or args.overwrite):
+    # In a cluster sharing one --out, only the chief guards (and writes) it.
+    if is_chief() and _out_dir_state(out) and not (args.resume or args.overwrite):
         print(
             f"error: {out} already holds a run. Pass --resume to continue it, "
             "--overwrite to replace it, or choose another --out.",
@@ -127,8 +130,9 @@ def cmd_train(args):
         kg_callbacks.Checkpoint(state_dir, every_steps=args.checkpoint_every).starting_at(step),
         keras.callbacks.TerminateOnNaN(),
         kg_callbacks.SampleGrid(os.path.join(out, "samples"), images=preview, every=args.grid_every),
-        keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True),
     ]
+    if distribute.is_chief(strategy):
+        cbs.append(keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True))
     if training.get("kl_warmup_steps"):
         cbs.append(kg_callbacks.KLWarmup(training["kl_warmup_steps"]))
     fit_args = dict(validation_data=val_ds, callbacks=cbs, shuffle=False, verbose=args.verbose)

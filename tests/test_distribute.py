@@ -64,3 +64,63 @@ def test_only_the_chief_writes(monkeypatch):
     assert not distribute.is_chief()
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {**cluster, "chief": ["127.0.0.1:3"]}, "task": {"type": "worker", "index": 0}}))
     assert not distribute.is_chief()
+
+
+def _free_ports(n):
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for sock in socks:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in socks]
+    for sock in socks:
+        sock.close()
+    return ports
+
+
+def test_two_workers_train_identically_and_only_the_chief_writes(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import h5py
+    import numpy as np
+
+    ports = _free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    procs = []
+    try:
+        for index in range(2):
+            env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+            cmd = [sys.executable, "-m", "kerasgen.cli", "train", "dcgan", "--strategy", "multi_worker", "--epochs", "1",
+                   "--steps-per-epoch", "3", "--batch-size", "16", "--verbose", "0", "--out", str(tmp_path / f"w{index}")]
+            procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        for proc in procs:
+            _, err = proc.communicate(timeout=420)
+            assert proc.returncode == 0, err[-3000:]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    def weights(path):
+        out = {}
+        with h5py.File(path) as f:
+            f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+        return out
+
+    chief = weights(tmp_path / "w0" / "checkpoints" / "current" / "state.weights.h5")
+    other = weights(tmp_path / "w1" / "checkpoints" / ".worker-scratch" / "current" / "state.weights.h5")
+    assert chief.keys() == other.keys() and len(chief) > 10
+    # BatchNorm moving statistics are per worker (unsynchronized batch norm);
+    # every trained weight and optimizer slot must agree exactly.
+    moving = [k for k in chief if "batch_normalization" in k and k.split("/")[-1] in ("2", "3") and "/vars/" in k]
+    assert moving
+    for key in chief:
+        if key not in moving:
+            np.testing.assert_array_equal(chief[key], other[key], err_msg=key)
+    chief_files = {p.relative_to(tmp_path / "w0").parts[0] for p in (tmp_path / "w0").rglob("*")}
+    assert {"samples", "export", "model.keras", "checkpoints", "history.csv"} <= chief_files
+    worker_files = {str(p.relative_to(tmp_path / "w1")) for p in (tmp_path / "w1").rglob("*") if p.is_file()}
+    assert worker_files and all(f.startswith("checkpoints/.worker-scratch/") for f in worker_files), worker_files

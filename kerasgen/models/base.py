@@ -12,6 +12,14 @@ from keras import ops
 from kerasgen import zoo
 
 
+def _multi_worker():
+    strategy = tf.distribute.get_strategy()
+    extended = strategy.extended
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and getattr(
+        extended, "_in_multi_worker_mode", lambda: False
+    )()
+
+
 class GenerativeModel(keras.Model):
     """Base class of the kerasgen models.
 
@@ -68,7 +76,14 @@ class GenerativeModel(keras.Model):
         """
         for name, value in values.items():
             self.trackers[name].update_state(ops.cast(value, "float32"))
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if _multi_worker():
+            # Keras 3 reduces a multi-worker step's logs with
+            # strategy.reduce("MEAN", value, axis=0), which fails on scalars
+            # (tensorflow/tensorflow#72388); a leading axis of one makes the
+            # same reduction return the mean over workers as a scalar.
+            results = {name: value[None] for name, value in results.items()}
+        return results
 
     @staticmethod
     def average_loss(per_example_loss):
