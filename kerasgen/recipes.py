@@ -390,7 +390,12 @@ def evaluate_adversarial(model, images, labels=None, n=1000, seed=0):
     from kerasgen import metrics
 
     real = data.to_model_range(images)
-    results = metrics.evaluate_generator(model.generate, real, n=n, seed=seed, features="digits")
+    quality = metrics.evaluate_generator(model.generate, real, n=n, seed=seed, features="digits")
+    results = {f"{k}_digits": quality[k] for k in ("fid", "kid", "kid_std")}
+    results["sample_quality_protocol"] = (
+        f"{quality['num_generated']} samples (seed {seed}) vs {quality['num_real']} held-out digits, "
+        f"digits-classifier features; KID over subsets of {quality['kid_subset_size']}"
+    )
     if getattr(model, "num_classes", None):
         wanted = model.sample_labels(n, seed)
         fake = model.generate(n, labels=wanted, seed=seed)
