@@ -15,12 +15,13 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import keras, numpy as np, kerasgen
 
 cls = getattr(kerasgen.models, {cls!r})
-x = np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 1)).astype("float32")
+kwargs = {kwargs!r}
+x = np.random.default_rng(0).uniform(-1, 1, (8,) + tuple(kwargs["image_shape"])).astype("float32")
 
 def one_step(strategy):
     keras.utils.set_random_seed(0)
     with strategy.scope():
-        model = cls(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1)
+        model = cls(**kwargs)
         model.compile()
     before = [np.array(w) for w in model.get_weights()]
     history = model.fit(tf.data.Dataset.from_tensor_slices(x).batch(8), epochs=1, verbose=0, shuffle=False).history
@@ -37,9 +38,19 @@ print(json.dumps({{
 """
 
 
-@pytest.mark.parametrize("cls", ["Autoencoder", "VAE"])
+CASES = {
+    "Autoencoder": dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1),
+    "VAE": dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1),
+    # Synchronized BatchNorm: statistics over the global batch, as on one device.
+    "DCGAN": dict(image_shape=(16, 16, 1), latent_dim=5, generator_filters=4, discriminator_filters=4,
+                  synchronized_batch_norm=True, seed=2),
+}
+
+
+@pytest.mark.parametrize("cls", sorted(CASES))
 def test_two_replicas_take_the_same_step_as_one_device(cls):
-    out = json.loads(helpers.run_python(SCRIPT.format(cls=cls), timeout=600).strip().splitlines()[-1])
+    script = SCRIPT.format(cls=cls, kwargs=CASES[cls])
+    out = json.loads(helpers.run_python(script, timeout=600).strip().splitlines()[-1])
     assert out["same_start"] and out["moved"] > 1e-4
     assert out["max_rel_diff"] < 1e-5, out
     # Logged metrics are averages over both replicas, equal to the single-device figures.

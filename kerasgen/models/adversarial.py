@@ -260,23 +260,18 @@ class AdversarialModel(GenerativeModel):
     def sample_latents(self, n, seed=None):
         """z ~ p(z); `seed` None draws from the model's seed generator.
 
-        Under a `tf.distribute` strategy every replica reads the same seed
-        generator state, so the replica id is folded into the seed: each
-        replica draws different latents (no duplicated fakes in the global
-        batch).
+        Inside a training step the latents of the whole global batch are
+        drawn from one seed and each replica takes its own rows
+        (`normal_noise`): no duplicated fakes across replicas, and N
+        replicas draw what one device draws.
         """
         shape = (n, self.latent_dim)
-        context = tf.distribute.get_replica_context()
-        if seed is not None or context is None or context.num_replicas_in_sync == 1:
+        if seed is not None or tf.distribute.get_replica_context() is None:
             seed = self.seed_generator if seed is None else seed
             if self.latent_distribution == "uniform":
                 return keras.random.uniform(shape, -1.0, 1.0, seed=seed)
             return keras.random.normal(shape, seed=seed)
-        replica = tf.cast(context.replica_id_in_sync_group, tf.int32)
-        seed = tf.cast(self.seed_generator.next(), tf.int32) + tf.stack([tf.constant(0, tf.int32), replica * 1000003])
-        if self.latent_distribution == "uniform":
-            return tf.random.stateless_uniform(shape, seed, minval=-1.0, maxval=1.0)
-        return tf.random.stateless_normal(shape, seed)
+        return self.normal_noise(shape, distribution=self.latent_distribution)
 
     def decode_latents(self, latents, training=False, labels=None):
         return ops.cast(self.run_generator(latents, labels, training, network=self.sampling_generator()), "float32")

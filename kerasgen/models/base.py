@@ -111,21 +111,31 @@ class GenerativeModel(keras.Model):
 
     # -- randomness -----------------------------------------------------------
 
-    def normal_noise(self, shape):
-        """Standard normal noise of `shape` for this replica's part of a batch.
+    def normal_noise(self, shape, distribution="normal"):
+        """Noise of `shape` for this replica's part of a batch.
 
         The noise of the whole global batch is drawn from one seed and each
         replica takes its own rows, so N replicas draw exactly what one
         device draws for the same global batch (and never share noise).
+
+        Args:
+            shape: shape of this replica's noise, batch first.
+            distribution: `"normal"` (N(0, 1)) or `"uniform"` (U[-1, 1]).
         """
         seed = tf.cast(self.seed_generator.next(), tf.int32)
         shape = tf.convert_to_tensor(shape, tf.int32)
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync if context is not None else 1
+
+        def draw(full_shape):
+            if distribution == "uniform":
+                return tf.random.stateless_uniform(full_shape, seed=seed, minval=-1.0, maxval=1.0)
+            return tf.random.stateless_normal(full_shape, seed=seed)
+
         if replicas == 1:
-            return tf.random.stateless_normal(shape, seed=seed)
+            return draw(shape)
         rows = shape[0]
-        full = tf.random.stateless_normal(tf.concat([[rows * replicas], shape[1:]], 0), seed=seed)
+        full = draw(tf.concat([[rows * replicas], shape[1:]], 0))
         start = tf.cast(context.replica_id_in_sync_group, tf.int32) * rows
         return full[start : start + rows]
 

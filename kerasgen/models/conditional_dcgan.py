@@ -8,7 +8,9 @@ from kerasgen.models.adversarial import normal_init
 from kerasgen.models.dcgan import DCGAN, dcgan_discriminator_features, dcgan_generator_body, dcgan_layout
 
 
-def conditional_generator(latent_dim, num_classes, embedding_dim, image_shape, filters, seed=None, name="generator"):
+def conditional_generator(
+    latent_dim, num_classes, embedding_dim, image_shape, filters, seed=None, name="generator", synchronized=False
+):
     """G(z, y): z joined with a learned embedding of y, then the DCGAN generator."""
     z = keras.Input((latent_dim,), name="latents")
     y = keras.Input((), dtype="int32", name="labels")
@@ -18,17 +20,17 @@ def conditional_generator(latent_dim, num_classes, embedding_dim, image_shape, f
         num_classes, embedding_dim, embeddings_initializer=normal_init(seed, 500, stddev=1.0), name="label_embedding"
     )(y)
     h = layers.Concatenate(name="latents_and_label")([z, e])
-    return keras.Model([z, y], dcgan_generator_body(h, image_shape, filters, seed), name=name)
+    return keras.Model([z, y], dcgan_generator_body(h, image_shape, filters, seed, synchronized), name=name)
 
 
-def projection_discriminator(image_shape, num_classes, filters, seed=None, name="discriminator"):
+def projection_discriminator(image_shape, num_classes, filters, seed=None, name="discriminator", synchronized=False):
     """D(x, y) = w . phi(x) + embed(y) . phi(x) (Miyato & Koyama, 2018).
 
     phi is the DCGAN discriminator's convolutional stack (flattened).
     """
     images = keras.Input(tuple(image_shape), name="images")
     y = keras.Input((), dtype="int32", name="labels")
-    h = dcgan_discriminator_features(images, image_shape, filters, seed)
+    h = dcgan_discriminator_features(images, image_shape, filters, seed, synchronized)
     _, num_down = dcgan_layout(image_shape)
     unconditional = layers.Dense(1, kernel_initializer=normal_init(seed, 100 + num_down), name="logit")(h)
     e = layers.Embedding(
@@ -82,6 +84,7 @@ class ConditionalDCGAN(DCGAN):
         discriminator_filters=64,
         latent_distribution="normal",
         ema_decay=None,
+        synchronized_batch_norm=False,
         seed=None,
         generator=None,
         discriminator=None,
@@ -101,6 +104,7 @@ class ConditionalDCGAN(DCGAN):
             discriminator_filters=discriminator_filters,
             latent_distribution=latent_distribution,
             ema_decay=ema_decay,
+            synchronized_batch_norm=synchronized_batch_norm,
             seed=seed,
             generator=generator,
             discriminator=discriminator,
@@ -109,11 +113,15 @@ class ConditionalDCGAN(DCGAN):
 
     def build_generator(self):
         return conditional_generator(
-            self.latent_dim, self.num_classes, self.embedding_dim, self.image_shape, self.generator_filters, self.seed
+            self.latent_dim, self.num_classes, self.embedding_dim, self.image_shape, self.generator_filters, self.seed,
+            synchronized=self.synchronized_batch_norm,
         )
 
     def build_discriminator(self):
-        return projection_discriminator(self.image_shape, self.num_classes, self.discriminator_filters, self.seed)
+        return projection_discriminator(
+            self.image_shape, self.num_classes, self.discriminator_filters, self.seed,
+            synchronized=self.synchronized_batch_norm,
+        )
 
     def sample_labels(self, n, seed=None):
         """Balanced labels 0, 1, ..., num_classes - 1, 0, 1, ... shuffled by `seed`."""

@@ -36,17 +36,20 @@ def dcgan_layout(image_shape):
     )
 
 
-def batch_norm(seed, index, name):
+def batch_norm(seed, index, name, synchronized=False):
     # The paper's code initializes BatchNorm gamma from N(1, 0.02).
+    # `synchronized` computes the statistics over the global batch under a
+    # multi-replica strategy (one device's statistics otherwise).
     return layers.BatchNormalization(
         momentum=BN_MOMENTUM,
         epsilon=BN_EPSILON,
         gamma_initializer=normal_init(seed, index, mean=1.0),
+        synchronized=synchronized,
         name=name,
     )
 
 
-def dcgan_generator_body(latent_input, image_shape, filters, seed=None):
+def dcgan_generator_body(latent_input, image_shape, filters, seed=None, synchronized=False):
     """Projection of z to the base map, then 4x4 stride-2 transposed convs.
 
     `latent_input` is the tensor that is projected (z, or z joined with a
@@ -59,7 +62,7 @@ def dcgan_generator_body(latent_input, image_shape, filters, seed=None):
         latent_input
     )
     x = layers.Reshape((base, base, width), name="reshape")(x)
-    x = batch_norm(seed, 1000, "project_bn")(x)
+    x = batch_norm(seed, 1000, "project_bn", synchronized)(x)
     x = layers.ReLU(name="project_relu")(x)
     for i in range(num_up - 1):
         width //= 2
@@ -67,7 +70,7 @@ def dcgan_generator_body(latent_input, image_shape, filters, seed=None):
             width, 4, strides=2, padding="same", use_bias=False, kernel_initializer=normal_init(seed, i + 1),
             name=f"deconv_{i}",
         )(x)
-        x = batch_norm(seed, 1001 + i, f"deconv_{i}_bn")(x)
+        x = batch_norm(seed, 1001 + i, f"deconv_{i}_bn", synchronized)(x)
         x = layers.ReLU(name=f"deconv_{i}_relu")(x)
     # Output layer: no BatchNorm, tanh.
     x = layers.Conv2DTranspose(
@@ -76,13 +79,13 @@ def dcgan_generator_body(latent_input, image_shape, filters, seed=None):
     return layers.Activation("tanh", dtype="float32", name="tanh")(x)
 
 
-def dcgan_generator(latent_dim, image_shape, filters, seed=None, name="generator"):
+def dcgan_generator(latent_dim, image_shape, filters, seed=None, name="generator", synchronized=False):
     """The DCGAN generator from z (see `DCGAN`)."""
     z = keras.Input((latent_dim,), name="latents")
-    return keras.Model(z, dcgan_generator_body(z, image_shape, filters, seed), name=name)
+    return keras.Model(z, dcgan_generator_body(z, image_shape, filters, seed, synchronized), name=name)
 
 
-def dcgan_discriminator_features(images, image_shape, filters, seed=None):
+def dcgan_discriminator_features(images, image_shape, filters, seed=None, synchronized=False):
     """4x4 stride-2 convolutions with LeakyReLU(0.2); no BatchNorm on the input layer."""
     _, num_down = dcgan_layout(image_shape)
     x = images
@@ -93,7 +96,7 @@ def dcgan_discriminator_features(images, image_shape, filters, seed=None):
             name=f"conv_{i}",
         )(x)
         if i > 0:
-            x = batch_norm(seed, 1100 + i, f"conv_{i}_bn")(x)
+            x = batch_norm(seed, 1100 + i, f"conv_{i}_bn", synchronized)(x)
         x = layers.LeakyReLU(0.2, name=f"conv_{i}_lrelu")(x)
         width *= 2
     # "The last convolution layer is flattened and then fed into a single
@@ -101,10 +104,10 @@ def dcgan_discriminator_features(images, image_shape, filters, seed=None):
     return layers.Flatten(name="flatten")(x)
 
 
-def dcgan_discriminator(image_shape, filters, seed=None, name="discriminator"):
+def dcgan_discriminator(image_shape, filters, seed=None, name="discriminator", synchronized=False):
     """The DCGAN discriminator: images -> one logit (see `DCGAN`)."""
     images = keras.Input(tuple(image_shape), name="images")
-    h = dcgan_discriminator_features(images, image_shape, filters, seed)
+    h = dcgan_discriminator_features(images, image_shape, filters, seed, synchronized)
     _, num_down = dcgan_layout(image_shape)
     logit = layers.Dense(1, kernel_initializer=normal_init(seed, 100 + num_down), dtype="float32", name="logit")(h)
     return keras.Model(images, logit, name=name)
@@ -148,6 +151,9 @@ class DCGAN(AdversarialModel):
         latent_distribution: `"normal"` or `"uniform"`.
         ema_decay: None, or the decay of an exponential moving average of
             G's weights used by `generate` (not in the paper).
+        synchronized_batch_norm: compute BatchNorm statistics over the
+            global batch when training on several replicas (then N replicas
+            take the same step as one device).
         seed: seed of the model's random draws and initializers.
         generator: optional Keras model from latents to images in [-1, 1].
         discriminator: optional Keras model from images to one logit.
@@ -167,11 +173,13 @@ class DCGAN(AdversarialModel):
         discriminator_filters=64,
         latent_distribution="normal",
         ema_decay=None,
+        synchronized_batch_norm=False,
         seed=None,
         generator=None,
         discriminator=None,
         **kwargs,
     ):
+        self.synchronized_batch_norm = bool(synchronized_batch_norm)
         super().__init__(
             image_shape=image_shape,
             latent_dim=latent_dim,
@@ -191,16 +199,21 @@ class DCGAN(AdversarialModel):
         self._finish_init()
 
     def build_generator(self):
-        return dcgan_generator(self.latent_dim, self.image_shape, self.generator_filters, self.seed)
+        return dcgan_generator(
+            self.latent_dim, self.image_shape, self.generator_filters, self.seed, synchronized=self.synchronized_batch_norm
+        )
 
     def build_discriminator(self):
-        return dcgan_discriminator(self.image_shape, self.discriminator_filters, self.seed)
+        return dcgan_discriminator(
+            self.image_shape, self.discriminator_filters, self.seed, synchronized=self.synchronized_batch_norm
+        )
 
     def get_config(self):
         config = super().get_config()
         config.update(
             generator_filters=self.generator_filters,
             discriminator_filters=self.discriminator_filters,
+            synchronized_batch_norm=self.synchronized_batch_norm,
             generator=serialize_network(self.generator) if self._custom["generator"] else None,
             discriminator=serialize_network(self.discriminator) if self._custom["discriminator"] else None,
         )
