@@ -77,12 +77,12 @@ def _training_data(args, model, training, batch_size, seed):
 
 
 def cmd_train(args):
-    from kerasgen.distribute import is_chief
+    from kerasgen import distribute
 
     out = os.path.abspath(args.out or os.path.join("runs", args.name))
     state_dir = os.path.join(out, "checkpoints")
     # In a cluster sharing one --out, only the chief guards (and writes) it.
-    if is_chief() and _out_dir_state(out) and not (args.resume or args.overwrite):
+    if distribute.is_chief() and _out_dir_state(out) and not (args.resume or args.overwrite):
         print(
             f"error: {out} already holds a run. Pass --resume to continue it, "
             "--overwrite to replace it, or choose another --out.",
@@ -97,7 +97,7 @@ def cmd_train(args):
     import tensorflow as tf
 
     from kerasgen import callbacks as kg_callbacks
-    from kerasgen import distribute, zoo
+    from kerasgen import zoo
 
     training = _training_recipe(args.name)
     seed = training.get("seed", 0) if args.seed is None else args.seed

@@ -397,23 +397,16 @@ class CycleGAN(GenerativeModel):
         # of the same forward pass, through the history pools.
         terms, fake_a, fake_b = self.generator_step(real_a, real_b)
         d_a, d_b = self.discriminator_step(real_a, real_b, fake_a, fake_b)
-        return self.update_metrics(
-            {
-                "loss": terms["generator_total"] + d_a + d_b,
-                "g_loss": terms["g_loss"],
-                "f_loss": terms["f_loss"],
-                "d_a_loss": d_a,
-                "d_b_loss": d_b,
-                "cycle": terms["cycle"],
-                "identity": terms["identity"],
-            }
-        )
+        return self._report(terms, d_a, d_b)
 
     def test_step(self, data):
         real_a, real_b = self.unpack_pair(data)
         terms, fake_a, fake_b = self.generator_terms(real_a, real_b, training=False)
         d_a = self.discriminator_loss(self.discriminator_a, real_a, fake_a, training=False)
         d_b = self.discriminator_loss(self.discriminator_b, real_b, fake_b, training=False)
+        return self._report(terms, d_a, d_b)
+
+    def _report(self, terms, d_a, d_b):
         return self.update_metrics(
             {
                 "loss": terms["generator_total"] + d_a + d_b,
