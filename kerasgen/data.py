@@ -148,6 +148,11 @@ def scan_folder(directory, strict=True):
     Returns:
         sorted list of the paths of good image files.
     """
+    return [path for path, _ in _scan_folder(directory, strict)]
+
+
+def _scan_folder(directory, strict):
+    """`scan_folder`, with each good file's Pillow (format, mode)."""
     from PIL import Image
 
     if not os.path.isdir(directory):
@@ -170,10 +175,11 @@ def scan_folder(directory, strict=True):
                             f"the limit of {MAX_IMAGE_PIXELS} pixels"
                         )
                     img.load()
+                    kind = (img.format, img.mode)
             except Exception as e:  # Pillow raises many types for bad files.
                 bad.append((path, f"{type(e).__name__}: {e}"))
                 continue
-            paths.append(path)
+            paths.append((path, kind))
     if bad:
         report = "\n".join(f"  {p}: {why}" for p, why in bad)
         if strict:
@@ -325,8 +331,7 @@ def dataset(
             ds = _tfds_source(source[5:], split, data_dir, download)
             name = source
         else:
-            paths = scan_folder(source, strict=strict)
-            ds = _folder_source(paths, image_shape[-1])
+            ds = _folder_source(_scan_folder(source, strict), image_shape[-1])
             name = f"image folder {source!r}"
     elif isinstance(source, tf.data.Dataset):
         ds = source
@@ -399,22 +404,39 @@ def _shuffle_buffer(ds):
     return n if 0 < n <= 100_000 else 10_000
 
 
-def _folder_source(paths, channels):
-    # Pillow decodes every format and mode the same way, with an explicit
-    # conversion to the model's channel count; it releases the GIL while
-    # decoding, so the parallel map below uses every core.
+def _folder_source(scanned, channels):
+    """Decoded uint8 images of the scanned files, in order.
+
+    PNG and JPEG files whose mode already has the model's channel count (L
+    for 1 channel, RGB for 3) are decoded by TensorFlow's own decoders, which
+    run in parallel without Python; every other file (palette, CMYK, 16-bit,
+    alpha, other formats, or another channel count) is decoded and converted
+    explicitly by Pillow, which releases the GIL while decoding.
+    """
+    native_mode = "L" if channels == 1 else "RGB"
+    paths = [path for path, _ in scanned]
+    # 0: Pillow, 1: PNG, 2: JPEG.
+    decoder = [
+        {"PNG": 1, "JPEG": 2}.get(fmt, 0) if mode == native_mode else 0 for _, (fmt, mode) in scanned
+    ]
+
     def load(path):
         return _load_image_file(path.decode(), channels)
 
-    ds = tf.data.Dataset.from_tensor_slices(paths)
-    ds = ds.map(
-        lambda p: tf.ensure_shape(
-            tf.numpy_function(load, [p], tf.uint8, stateful=False), (None, None, channels)
-        ),
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True,
-    )
-    return ds
+    def decode(path, which):
+        image = tf.switch_case(
+            which,
+            [
+                lambda: tf.numpy_function(load, [path], tf.uint8, stateful=False),
+                lambda: tf.io.decode_png(tf.io.read_file(path), channels=channels),
+                # Pillow's IDCT, so both paths give the same pixels.
+                lambda: tf.io.decode_jpeg(tf.io.read_file(path), channels=channels, dct_method="INTEGER_ACCURATE"),
+            ],
+        )
+        return tf.ensure_shape(image, (None, None, channels))
+
+    ds = tf.data.Dataset.from_tensor_slices((paths, tf.constant(decoder, tf.int32)))
+    return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def _tfds_source(name, split, data_dir, download):

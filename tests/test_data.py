@@ -104,6 +104,24 @@ def test_image_folder_is_read_recursively_and_converted(tmp_path):
     assert deep_image.min() < -0.9 and deep_image.max() > 0.9
 
 
+def test_native_and_pillow_decoding_agree(tmp_path):
+    """PNG/JPEG files in the model's mode take TensorFlow's decoders; the pixels are Pillow's."""
+    rng = np.random.default_rng(0)
+    gray = rng.integers(0, 256, (8, 8), dtype=np.uint8)
+    rgb = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    Image.fromarray(gray).save(tmp_path / "a_gray.png")
+    Image.fromarray(rgb).save(tmp_path / "b_rgb.png")
+    Image.fromarray(rgb).save(tmp_path / "c_rgb.jpg", quality=90)
+    scanned = data._scan_folder(str(tmp_path), strict=True)
+    for channels in (1, 3):
+        decoded = [im.numpy() for im in data._folder_source(scanned, channels)]
+        # The file in the model's mode is decoded natively, the others by Pillow.
+        for (path, _), image in zip(scanned, decoded):
+            expected = data._load_image_file(path, channels)
+            assert image.shape == expected.shape, path
+            assert np.max(np.abs(image.astype(int) - expected.astype(int))) <= (1 if path.endswith(".jpg") else 0), path
+
+
 def test_bad_files_are_named_or_skipped_with_a_report(tmp_path):
     _write_images(tmp_path, n=3)
     good = (tmp_path / "img0.png").read_bytes()

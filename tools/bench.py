@@ -1,18 +1,42 @@
 """Training-throughput benchmarks: kerasgen's `fit` against a textbook loop.
 
 Usage:
-    python tools/bench.py vae [--steps 60] [--batch-size 64] [--precision float32 mixed_bfloat16]
+    python tools/bench.py all --markdown docs/performance.md
+    python tools/bench.py dcgan gan --precision float32 --rounds 7
 
-For each model and precision, the same networks are trained (1) through
-`model.fit`, and (2) by a minimal textbook `tf.function` training step written
-the way the Keras and TensorFlow tutorials write it, on the same in-memory
-batches in the same process. Images per second after warm-up are printed with
-their ratio (fit / textbook; 1.0 means no overhead).
+For each model and precision the same networks are trained (1) through
+`model.fit` and (2) by a minimal textbook `tf.function` step written the way
+the Keras and TensorFlow tutorials write it, on the same in-memory batches in
+the same process. After a warm-up the two alternate in timed segments (fit,
+textbook, textbook, fit, ...), so that a slow drift of the machine hits both
+alike. Printed per model and precision:
+
+- images per second of each (median over rounds) and their ratio (median of
+  the per-round ratios, with its range; 1.0 means `fit` costs nothing extra);
+- `bf16/f32`: mixed_bfloat16 throughput over our own float32 throughput;
+- FLOPs per image, counted from the textbook step's graph by TensorFlow's
+  profiler, the FLOP rate `fit` achieves, and that rate as a share of this
+  machine's measured matrix-multiply peak in the same precision;
+- the peak resident memory of the process (each model and precision runs in
+  a process of its own; the line `baseline` is a process that only imports).
+
+`folder` measures the input pipeline alone: `kerasgen.data.dataset` on a
+folder of PNG files (parallel decode, cache, prefetch), first epoch (decode)
+and later epochs (cached), next to the fastest model's training throughput
+at the same image size.
+
+Throughput ratios only mean something on an otherwise idle machine.
 """
 
 import argparse
+import json
 import os
+import platform
+import resource
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -25,42 +49,121 @@ import tensorflow as tf  # noqa: E402
 import kerasgen  # noqa: E402
 
 
+# -- timing -------------------------------------------------------------------
+
+
 class _Timer(keras.callbacks.Callback):
-    def __init__(self, warmup):
+    """Wall time from the end of batch `skip - 1` to the end of the last batch."""
+
+    def __init__(self, skip):
         super().__init__()
-        self.warmup = warmup
-        self.start = None
-        self.end = None
+        self.skip = skip
+        self.start = self.end = None
 
     def on_train_batch_end(self, batch, logs=None):
-        if batch + 1 == self.warmup:
+        if batch + 1 == self.skip:
             self.start = time.perf_counter()
         self.end = time.perf_counter()
 
 
-def time_fit(model, dataset, batch_size, steps, warmup):
-    timer = _Timer(warmup)
-    model.fit(dataset, epochs=1, steps_per_epoch=warmup + steps, callbacks=[timer], verbose=0, shuffle=False)
-    return steps * batch_size / (timer.end - timer.start)
+class Case:
+    """One thing to time: a compiled model for `fit` and a textbook step on twin networks.
+
+    Args:
+        label: name printed for the case.
+        model: compiled kerasgen model (trained by `fit`).
+        dataset: infinite `tf.data.Dataset` of batches, shared by both.
+        step: `tf.function` taking one batch (the textbook step).
+        batch_size: images per step.
+        steps: timed steps per segment (None: the command's `--steps`).
+    """
+
+    def __init__(self, label, model, dataset, step, batch_size, steps=None):
+        self.label, self.model, self.dataset, self.step = label, model, dataset, step
+        self.batch_size, self.steps = batch_size, steps
+        self.iterator = None
+
+    def fit_seconds(self, steps, skip=2):
+        # `skip` untimed batches absorb the new iterator each `fit` call makes.
+        timer = _Timer(skip)
+        self.model.fit(self.dataset, epochs=1, steps_per_epoch=skip + steps, callbacks=[timer], verbose=0)
+        return timer.end - timer.start
+
+    def loop_seconds(self, steps):
+        if self.iterator is None:
+            self.iterator = iter(self.dataset)
+        out = None
+        start = time.perf_counter()
+        for _ in range(steps):
+            out = self.step(next(self.iterator))
+        float(out)  # wait for the last step
+        return time.perf_counter() - start
+
+    def flops_per_image(self):
+        """FLOPs of one textbook step, from its graph, over the batch size."""
+        from tensorflow.python.profiler import model_analyzer, option_builder
+
+        graph = self.step.get_concrete_function(self.dataset.element_spec).graph
+        options = option_builder.ProfileOptionBuilder.float_operation()
+        options["output"] = "none"
+        return model_analyzer.profile(graph, options=options).total_float_ops / self.batch_size
 
 
-def time_loop(step_fn, dataset, batch_size, steps, warmup):
-    it = iter(dataset)
-    for _ in range(warmup):
-        loss = step_fn(next(it))
-    float(loss)
-    start = time.perf_counter()
-    for _ in range(steps):
-        loss = step_fn(next(it))
-    float(loss)  # wait for the last step
-    return steps * batch_size / (time.perf_counter() - start)
+def measure(case, steps, warmup, rounds):
+    """Alternating timed segments; returns medians and the per-round ratios."""
+    steps = case.steps or steps
+    case.fit_seconds(max(1, warmup - 2))  # traces the train function
+    case.loop_seconds(warmup)  # traces the textbook step
+    fit_rates, loop_rates = [], []
+    for r in range(rounds):
+        order = ("fit", "loop") if r % 2 == 0 else ("loop", "fit")
+        for which in order:
+            if which == "fit":
+                fit_rates.append(steps * case.batch_size / case.fit_seconds(steps))
+            else:
+                loop_rates.append(steps * case.batch_size / case.loop_seconds(steps))
+    ratios = [f / l for f, l in zip(fit_rates, loop_rates)]
+    return dict(
+        fit=statistics.median(fit_rates),
+        textbook=statistics.median(loop_rates),
+        ratio=statistics.median(ratios),
+        ratio_min=min(ratios),
+        ratio_max=max(ratios),
+    )
 
 
-def mnist_batches(batch_size, binarize=False):
+def peak_memory_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
+
+
+def matmul_peak_gflops(dtype, n=2048, calls=8):
+    """Best rate of an n x n matrix product in `dtype` on this machine."""
+    rng = np.random.default_rng(0)
+    a = tf.cast(rng.standard_normal((n, n)), dtype)
+    b = tf.cast(rng.standard_normal((n, n)), dtype)
+    matmul = tf.function(tf.matmul)
+    float(tf.reduce_sum(tf.cast(matmul(a, b), tf.float32)))
+    best = 0.0
+    for _ in range(calls):
+        start = time.perf_counter()
+        c = matmul(a, b)
+        c.numpy()
+        best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+# -- data ---------------------------------------------------------------------
+
+
+def mnist_batches(batch_size, binarize=False, size=None):
     x, _ = kerasgen.data.mnist("train", binarize=binarize)
     x = kerasgen.data.to_model_range(x)
-    return tf.data.Dataset.from_tensor_slices(x).cache().repeat().batch(batch_size, drop_remainder=True).prefetch(4)
+    if size is not None:
+        x = tf.image.resize(x, (size, size)).numpy()
+    return tf.data.Dataset.from_tensor_slices(x).repeat().batch(batch_size, drop_remainder=True).prefetch(4)
 
+
+# -- textbook steps -----------------------------------------------------------
 
 def vae_textbook_step(encoder, decoder, latent_dim):
     """The VAE step as tutorials write it: explicit reparameterization and KL."""
@@ -83,16 +186,6 @@ def vae_textbook_step(encoder, decoder, latent_dim):
         return loss
 
     return step
-
-
-def bench_vae(batch_size, steps, warmup):
-    ds = mnist_batches(batch_size, binarize=True)
-    model = kerasgen.models.VAE(latent_dim=16, filters=(32, 64), seed=0)
-    model.compile()
-    fit_rate = time_fit(model, ds, batch_size, steps, warmup)
-    textbook = kerasgen.models.VAE(latent_dim=16, filters=(32, 64), seed=0)
-    loop_rate = time_loop(vae_textbook_step(textbook.encoder, textbook.decoder, 16), ds, batch_size, steps, warmup)
-    return fit_rate, loop_rate
 
 
 def cyclegan_textbook_step(g, f, d_a, d_b):
@@ -157,6 +250,10 @@ def aae_textbook_step(encoder, decoder, discriminator, prior):
         g_vars = encoder.trainable_variables
         g_opt.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars))
         return rec + d_loss + g_loss
+
+    return step
+
+
 PROGAN_BENCH_CONFIG = dict(resolution=32, channels=1, latent_dim=64, fmap_base=256, fmap_max=64)
 
 
@@ -202,88 +299,6 @@ def progan_textbook_step(generator, discriminator, generator_ema, stage, alpha, 
     return step
 
 
-def peak_memory_mb():
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
-
-
-def bench_cyclegan(batch_size, steps, warmup, sizes=(64, 128)):
-    """CycleGAN at 64 and 128 px, RGB, the paper's batch size 1 and 6 residual
-    blocks, with 16 filters (paper 64) so that a CPU finishes in minutes.
-
-    `--batch-size` is ignored (the paper trains with batch size 1) and at most
-    3 warm-up steps are run (the first step traces). Prints one line per size
-    with the process's peak resident memory; returns the rates over both sizes
-    (total images / total time).
-    """
-    warmup = max(1, min(warmup, 3))
-    batch_size = 1
-    fit_time = loop_time = 0.0
-    for size in sizes:
-        shape = (size, size, 3)
-        rng = np.random.default_rng(0)
-        x = rng.uniform(-1, 1, (8,) + shape).astype("float32")
-        y = rng.uniform(-1, 1, (8,) + shape).astype("float32")
-        ds = tf.data.Dataset.from_tensor_slices((x, y)).repeat().batch(batch_size).prefetch(4)
-        kwargs = dict(image_shape=shape, filters=16, discriminator_filters=16, num_residual_blocks=6, seed=0)
-        model = kerasgen.models.CycleGAN(**kwargs)
-        model.compile()
-        fit_rate = time_fit(model, ds, batch_size, steps, warmup)
-        other = kerasgen.models.CycleGAN(**kwargs)
-        step = cyclegan_textbook_step(other.generator_ab, other.generator_ba, other.discriminator_a, other.discriminator_b)
-        loop_rate = time_loop(step, ds, batch_size, steps, warmup)
-        print(
-            f"  cyclegan {size}px {keras.config.dtype_policy().name}: fit {fit_rate:.2f} img/s, "
-            f"textbook {loop_rate:.2f} img/s, ratio {fit_rate / loop_rate:.2f}, "
-            f"peak memory {peak_memory_mb():.0f} MB",
-            flush=True,
-        )
-        fit_time += steps * batch_size / fit_rate
-        loop_time += steps * batch_size / loop_rate
-    total = steps * batch_size * len(sizes)
-    return total / fit_time, total / loop_time
-
-
-def bench_aae(batch_size, steps, warmup):
-    ds = mnist_batches(batch_size)
-    kwargs = dict(latent_dim=2, prior="gaussian_mixture", filters=(32, 64), discriminator_units=(512, 512), seed=0)
-    model = kerasgen.models.AAE(**kwargs)
-    model.compile()
-    fit_rate = time_fit(model, ds, batch_size, steps, warmup)
-    textbook = kerasgen.models.AAE(**kwargs)
-    step = aae_textbook_step(textbook.encoder, textbook.decoder, textbook.discriminator, textbook.prior)
-    loop_rate = time_loop(step, ds, batch_size, steps, warmup)
-    return fit_rate, loop_rate
-
-
-def bench_progan(batch_size, steps, warmup):
-    """Per resolution stage (printed), mid-fade-in; returns the totals over all stages."""
-    from kerasgen.models import ProGAN
-
-    x, _ = kerasgen.data.mnist("train")
-    x = tf.image.resize(kerasgen.data.to_model_range(x), (32, 32))  # 28 -> 32 as in the zoo recipe
-    ds = tf.data.Dataset.from_tensor_slices(x).cache().repeat().batch(batch_size, drop_remainder=True).prefetch(4)
-    total_fit = total_loop = 0.0
-    for stage in range(4):
-        # Every phase lasts "forever": the timed steps stay at this stage (in
-        # its fade-in, so the blended path runs, for stages > 0).
-        model = ProGAN(**PROGAN_BENCH_CONFIG, fade_images=10**12, stabilize_images=10**12, batch_sizes={}, seed=0)
-        model.compile()
-        model.grow(stage)
-        fit_rate = time_fit(model, ds, batch_size, steps, warmup)
-        twin = ProGAN(**PROGAN_BENCH_CONFIG, seed=0)
-        step = progan_textbook_step(twin.generator, twin.discriminator, twin.generator_ema, stage,
-                                    tf.constant(0.5), twin.latent_dim, twin.num_stages)
-        loop_rate = time_loop(step, ds, batch_size, steps, warmup)
-        res = 4 * 2**stage
-        print(f"  progan {res}x{res}: fit {fit_rate:8.0f} img/s, textbook {loop_rate:8.0f} img/s, "
-              f"ratio {fit_rate / loop_rate:5.2f}", flush=True)
-        total_fit += steps * batch_size / fit_rate
-        total_loop += steps * batch_size / loop_rate
-    return 4 * steps * batch_size / total_fit, 4 * steps * batch_size / total_loop
-
-
 def gan_textbook_step(generator, discriminator, latent_dim):
     """The GAN step as tutorials write it: D on real and fake, then G, two Adams.
 
@@ -315,62 +330,225 @@ def gan_textbook_step(generator, discriminator, latent_dim):
 
     return step
 
+# -- cases --------------------------------------------------------------------
 
-def _bench_adversarial(make_model, batch_size, steps, warmup):
+
+def cases_vae(batch_size):
+    ds = mnist_batches(batch_size, binarize=True)
+    kwargs = dict(latent_dim=16, filters=(32, 64), seed=0)
+    model = kerasgen.models.VAE(**kwargs)
+    model.compile()
+    twin = kerasgen.models.VAE(**kwargs)
+    return [Case("vae", model, ds, vae_textbook_step(twin.encoder, twin.decoder, 16), batch_size)]
+
+
+def cases_aae(batch_size):
+    ds = mnist_batches(batch_size)
+    kwargs = dict(latent_dim=2, prior="gaussian_mixture", filters=(32, 64), discriminator_units=(512, 512), seed=0)
+    model = kerasgen.models.AAE(**kwargs)
+    model.compile()
+    twin = kerasgen.models.AAE(**kwargs)
+    step = aae_textbook_step(twin.encoder, twin.decoder, twin.discriminator, twin.prior)
+    return [Case("aae", model, ds, step, batch_size)]
+
+
+def _adversarial(label, make_model, batch_size):
     ds = mnist_batches(batch_size)
     model = make_model()
     model.compile()
-    fit_rate = time_fit(model, ds, batch_size, steps, warmup)
-    textbook = make_model()
-    step = gan_textbook_step(textbook.generator, textbook.discriminator, textbook.latent_dim)
-    loop_rate = time_loop(step, ds, batch_size, steps, warmup)
-    return fit_rate, loop_rate
+    twin = make_model()
+    return [Case(label, model, ds, gan_textbook_step(twin.generator, twin.discriminator, twin.latent_dim), batch_size)]
 
 
-def bench_gan(batch_size, steps, warmup):
+def cases_gan(batch_size):
     """The `gan` zoo entry's MLPs on MNIST-5k."""
-    return _bench_adversarial(lambda: kerasgen.models.GAN(seed=0), batch_size, steps, warmup)
+    return _adversarial("gan", lambda: kerasgen.models.GAN(seed=0), batch_size)
 
 
-def bench_dcgan(batch_size, steps, warmup):
+def cases_dcgan(batch_size):
     """The `dcgan` zoo entry's networks (28x28, 64 filters) on MNIST-5k."""
-    return _bench_adversarial(
+    return _adversarial(
+        "dcgan",
         lambda: kerasgen.models.DCGAN(image_shape=(28, 28, 1), generator_filters=64, discriminator_filters=64, seed=0),
         batch_size,
-        steps,
-        warmup,
     )
 
 
+def cases_progan(batch_size):
+    """One case per resolution stage, mid-fade-in (the blended path runs for stages > 0)."""
+    from kerasgen.models import ProGAN
+
+    ds = mnist_batches(batch_size, size=32)  # 28 -> 32 as in the zoo recipe
+    cases = []
+    for stage in range(4):
+        # Every phase lasts "forever": the timed steps stay at this stage.
+        model = ProGAN(**PROGAN_BENCH_CONFIG, fade_images=10**12, stabilize_images=10**12, batch_sizes={}, seed=0)
+        model.compile()
+        model.grow(stage)
+        twin = ProGAN(**PROGAN_BENCH_CONFIG, seed=0)
+        step = progan_textbook_step(twin.generator, twin.discriminator, twin.generator_ema, stage,
+                                    tf.constant(0.5), twin.latent_dim, twin.num_stages)
+        res = 4 * 2**stage
+        cases.append(Case(f"progan {res}x{res}", model, ds, step, batch_size))
+    return cases
+
+
+def cases_cyclegan(batch_size, sizes=(64, 128)):
+    """64 and 128 px RGB, the paper's batch size 1 (`--batch-size` is ignored)
+    and 6 residual blocks, with 16 filters (paper 64) so a CPU finishes in minutes."""
+    cases = []
+    for size in sizes:
+        shape = (size, size, 3)
+        rng = np.random.default_rng(0)
+        x = rng.uniform(-1, 1, (8,) + shape).astype("float32")
+        y = rng.uniform(-1, 1, (8,) + shape).astype("float32")
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).repeat().batch(1, drop_remainder=True).prefetch(4)
+        kwargs = dict(image_shape=shape, filters=16, discriminator_filters=16, num_residual_blocks=6, seed=0)
+        model = kerasgen.models.CycleGAN(**kwargs)
+        model.compile()
+        twin = kerasgen.models.CycleGAN(**kwargs)
+        step = cyclegan_textbook_step(twin.generator_ab, twin.generator_ba, twin.discriminator_a, twin.discriminator_b)
+        cases.append(Case(f"cyclegan {size}px", model, ds, step, 1, steps=8 if size <= 64 else 4))
+    return cases
+
+
 BENCHES = {
-    "vae": bench_vae,
-    "aae": bench_aae,
-    "gan": bench_gan,
-    "dcgan": bench_dcgan,
-    "progan": bench_progan,
-    "cyclegan": bench_cyclegan,
+    "vae": cases_vae,
+    "aae": cases_aae,
+    "gan": cases_gan,
+    "dcgan": cases_dcgan,
+    "progan": cases_progan,
+    "cyclegan": cases_cyclegan,
 }
+
+
+def run_model(name, precision, args):
+    """Measures every case of one model in this process; returns result dicts."""
+    keras.config.set_dtype_policy(precision)
+    results = []
+    for case in BENCHES[name](args.batch_size):
+        row = dict(model=name, case=case.label, precision=precision, **measure(case, args.steps, args.warmup, args.rounds))
+        row["gflop_per_image"] = case.flops_per_image() / 1e9
+        row["peak_memory_mb"] = peak_memory_mb()
+        results.append(row)
+        print(json.dumps(row), flush=True)
+    return results
+
+
+# -- input pipeline -----------------------------------------------------------
+
+
+def bench_folder(batch_size, epochs=3):
+    """`kerasgen.data.dataset` on 4,000 28x28 PNG files (the MNIST-5k training split)."""
+    from PIL import Image
+
+    x, _ = kerasgen.data.mnist("train")
+    with tempfile.TemporaryDirectory() as folder:
+        for i, image in enumerate(x.astype("uint8")):
+            Image.fromarray(image[..., 0]).save(os.path.join(folder, f"{i:05d}.png"))
+        start = time.perf_counter()
+        ds = kerasgen.data.dataset(folder, (28, 28, 1), batch_size=batch_size)
+        scan = time.perf_counter() - start
+        rates = []
+        for _ in range(epochs):
+            start, n = time.perf_counter(), 0
+            for batch in ds:
+                n += int(batch.shape[0])
+            rates.append(n / (time.perf_counter() - start))
+    return dict(files=len(x), scan_seconds=scan, first_epoch=rates[0], cached=statistics.median(rates[1:]))
+
+
+# -- report -------------------------------------------------------------------
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+            f"TensorFlow {tf.__version__}, Keras {keras.__version__}")
+
+
+def table(rows, peaks):
+    f32 = {r["case"]: r["fit"] for r in rows if r["precision"] == "float32"}
+    lines = [
+        "| model | precision | fit img/s | textbook img/s | ratio (range) | bf16/f32 | GFLOP/img | fit GFLOP/s | % of matmul peak | peak memory MB |",
+        "|---|---|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        speedup = f"{r['fit'] / f32[r['case']]:.2f}" if r["precision"] != "float32" and r["case"] in f32 else ""
+        rate = r["fit"] * r["gflop_per_image"]
+        lines.append(
+            f"| {r['case']} | {r['precision']} | {r['fit']:.1f} | {r['textbook']:.1f} | "
+            f"{r['ratio']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | {speedup} | "
+            f"{r['gflop_per_image']:.4f} | {rate:.1f} | {100 * rate / peaks[r['precision']]:.0f}% | "
+            f"{r['peak_memory_mb']:.0f} |"
+        )
+    return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", nargs="+", help=f"{', '.join(BENCHES)} or all")
-    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("models", nargs="+", help=f"{', '.join(BENCHES)}, folder, or all")
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per segment")
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=5, help="fit/textbook segment pairs per case")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=3, help="report the best of this many runs")
     parser.add_argument("--precision", nargs="+", default=["float32", "mixed_bfloat16"])
+    parser.add_argument("--markdown", help="also write the tables to this Markdown file")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    names = list(BENCHES) if args.models == ["all"] else args.models
-    print(f"{'model':10s} {'precision':15s} {'fit img/s':>10s} {'textbook img/s':>15s} {'ratio':>6s}")
+    names = list(BENCHES) + ["folder"] if args.models == ["all"] else args.models
+    unknown = [n for n in names if n not in BENCHES and n != "folder"]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {unknown}; choose from {', '.join(BENCHES)}, folder, all")
+    if args.child:
+        for name in names:
+            for precision in args.precision:
+                run_model(name, precision, args)
+        return 0
+
+    baseline = peak_memory_mb()
+    print(f"machine: {machine()}", flush=True)
+    peaks = {p: matmul_peak_gflops(tf.bfloat16 if "bfloat16" in p else tf.float16 if "float16" in p else tf.float32)
+             for p in args.precision}
+    for p, v in peaks.items():
+        print(f"matmul peak ({p} compute): {v:.0f} GFLOP/s", flush=True)
+    rows = []
+    common = ["--steps", str(args.steps), "--warmup", str(args.warmup), "--rounds", str(args.rounds),
+              "--batch-size", str(args.batch_size)]
     for name in names:
+        if name == "folder":
+            continue
         for precision in args.precision:
-            keras.config.set_dtype_policy(precision)
-            runs = [BENCHES[name](args.batch_size, args.steps, args.warmup) for _ in range(args.repeats)]
-            fit_rate = max(r[0] for r in runs)
-            loop_rate = max(r[1] for r in runs)
-            print(f"{name:10s} {precision:15s} {fit_rate:10.0f} {loop_rate:15.0f} {fit_rate / loop_rate:6.2f}", flush=True)
-            keras.config.set_dtype_policy("float32")
+            cmd = [sys.executable, os.path.abspath(__file__), name, "--child", "--precision", precision] + common
+            out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+            rows += [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    text = []
+    if rows:
+        text.append(table(rows, peaks))
+        print("\n" + text[-1], flush=True)
+    if "folder" in names:
+        folder = bench_folder(args.batch_size)
+        fastest = max((r for r in rows if r["model"] in ("vae", "aae", "gan", "dcgan")), key=lambda r: r["fit"], default=None)
+        line = (f"image folder, {folder['files']} PNG files 28x28: scan {folder['scan_seconds']:.1f} s, "
+                f"first epoch (decode) {folder['first_epoch']:.0f} img/s, cached epochs {folder['cached']:.0f} img/s")
+        if fastest:
+            line += (f"; fastest 28x28 training ({fastest['case']}, {fastest['precision']}) {fastest['fit']:.0f} img/s: "
+                     f"decode {folder['first_epoch'] / fastest['fit']:.1f}x, cached {folder['cached'] / fastest['fit']:.1f}x")
+        text.append(line)
+        print("\n" + line, flush=True)
+    summary = f"matmul peak: " + ", ".join(f"{p} {v:.0f} GFLOP/s" for p, v in peaks.items())
+    summary += f"; baseline process memory (imports only) {baseline:.0f} MB"
+    print(summary)
+    if args.markdown:
+        command = "python tools/bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        with open(args.markdown, "w") as f:
+            f.write(f"Machine: {machine()}.\n\n`{command}`, {time.strftime('%Y-%m-%d')}\n\n{summary}.\n\n")
+            f.write("\n\n".join(text) + "\n")
     return 0
 
 
