@@ -12,6 +12,15 @@ from keras import ops
 from kerasgen import zoo
 
 
+def assert_that(condition, *message):
+    """An Assert op: fails with `message` (strings and tensors) unless `condition`.
+
+    The raw op, not `tf.debugging.Assert`, which wraps it in a conditional
+    (a function call per step) when the message holds non-string tensors.
+    """
+    return tf.raw_ops.Assert(condition=condition, data=list(message), summarize=3)
+
+
 def _multi_worker():
     strategy = tf.distribute.get_strategy()
     extended = strategy.extended
@@ -95,7 +104,7 @@ class GenerativeModel(keras.Model):
         """Fails the step, naming the loss and the step, when it is NaN or Inf."""
         step = self.optimizer.iterations if getattr(self, "optimizer", None) is not None else -1
         ok = tf.reduce_all(tf.math.is_finite(value))
-        assertion = tf.debugging.Assert(ok, [f"Training stopped: {name} is NaN or Inf at step", step, "value:", value])
+        assertion = assert_that(ok, f"Training stopped: {name} is NaN or Inf at step", step, "value:", value)
 
         # The gradient waits for the check too, so a bad step updates no weight.
         @tf.custom_gradient
@@ -163,15 +172,13 @@ class GenerativeModel(keras.Model):
             return tf.cast(images, tf.float32) / 127.5 - 1.0
         images = tf.cast(images, tf.float32)
         images = tf.debugging.assert_all_finite(images, f"{name} contain NaN or Inf values")
-        with tf.control_dependencies(
-            [
-                tf.debugging.assert_less_equal(
-                    tf.reduce_max(tf.abs(images)),
-                    1.0 + 1e-3,
-                    message=f"{name} must be in [-1, 1] (use kerasgen.data to convert uint8 or [0, 1] images)",
-                )
-            ]
-        ):
+        largest = tf.reduce_max(tf.abs(images))
+        in_range = assert_that(
+            largest <= 1.0 + 1e-3,
+            f"{name} must be in [-1, 1] (use kerasgen.data to convert uint8 or [0, 1] images); largest |value|:",
+            largest,
+        )
+        with tf.control_dependencies([in_range]):
             return tf.identity(images)
 
     @staticmethod
