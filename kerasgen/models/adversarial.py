@@ -104,8 +104,11 @@ class AdversarialModel(GenerativeModel):
                 discriminator loss.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
-        self.g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer is not None else self.default_optimizer()
-        self.d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer is not None else self.default_optimizer()
+        g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer is not None else self.default_optimizer()
+        d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer is not None else self.default_optimizer()
+        # Loss scaling for each of the two under mixed_float16.
+        self.g_optimizer = self.loss_scaled(g_optimizer, kwargs.get("auto_scale_loss", True))
+        self.d_optimizer = self.loss_scaled(d_optimizer, kwargs.get("auto_scale_loss", True))
         g_fn, d_fn = losses.get(loss)
         if generator_loss is not None:
             g_fn = losses.get(generator_loss, "generator")
