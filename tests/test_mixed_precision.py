@@ -259,3 +259,21 @@ def test_float16_round_trips_checkpoint_and_export(tmp_path):
     helpers.assert_saved_model_round_trip(
         model, str(tmp_path / "export"), "serving_default", "codes", z, model.decode(z)
     )
+
+
+def test_progan_growth_resets_the_optimizers_inside_the_loss_scalers():
+    model = build("progan", "mixed_float16")
+    model.compile()
+    for optimizer, _ in model.optimizer_variables():
+        optimizer.dynamic_scale.assign(2.0**8)
+        for variable in optimizer.inner_optimizer.variables:
+            if not variable.path.endswith("learning_rate"):
+                variable.assign(np.ones(variable.shape, variable.dtype))
+    model.grow()
+    assert int(model.stage.numpy()) == 1
+    for optimizer, _ in model.optimizer_variables():
+        assert float(optimizer.dynamic_scale.numpy()) == 2.0**8  # a zero scale would zero every gradient
+        assert int(optimizer.iterations.numpy()) == 0
+        assert all(not np.any(np.asarray(v)) for v in optimizer.inner_optimizer.variables
+                   if not v.path.endswith("learning_rate"))
+        assert optimizer.learning_rate.numpy() == np.float32(1e-3)  # kept
