@@ -251,6 +251,9 @@ class Checkpoint(keras.callbacks.Callback):
             state = {
                 "step": self.step,
                 "epoch": self.epoch,
+                # Loss scalers (mixed_float16) add optimizer state: a resume must match.
+                "dtype_policy": self.model.dtype_policy.name,
+                "loss_scaling": _loss_scaling(self.model),
                 "seed_generators": [np.asarray(g.state.numpy()).tolist() for g in _seed_generators(self.model)],
             }
             with open(os.path.join(tmp, self.STATE), "w") as f:
@@ -285,6 +288,19 @@ class Checkpoint(keras.callbacks.Callback):
             try:
                 with open(os.path.join(folder, cls.STATE)) as f:
                     state = json.load(f)
+            except Exception as e:  # a torn or corrupted file: try the previous one
+                errors.append(f"{folder}: {e}")
+                continue
+            if state.get("loss_scaling", _loss_scaling(model)) != _loss_scaling(model):
+                saved_policy = state.get("dtype_policy")
+                raise ValueError(
+                    f"Checkpoint {folder} was written by a {saved_policy} model "
+                    f"({'with' if state['loss_scaling'] else 'without'} loss scaling); this model is "
+                    f"{model.dtype_policy.name} ({'with' if _loss_scaling(model) else 'without'}). Build it "
+                    f"under the policy of the run (keras.config.set_dtype_policy({saved_policy!r}), or "
+                    f"`kerasgen train --precision {saved_policy}`) to resume."
+                )
+            try:
                 model.build_for_weights()
                 model.build_optimizers()
                 model.load_weights(os.path.join(folder, cls.WEIGHTS))
@@ -301,6 +317,11 @@ class Checkpoint(keras.callbacks.Callback):
                 generator.state.assign(np.asarray(value, dtype=generator.state.dtype))
             return int(state["step"]), int(state["epoch"])
         raise FileNotFoundError(f"No readable checkpoint in {directory}" + (": " + "; ".join(errors) if errors else "."))
+
+
+def _loss_scaling(model):
+    """Whether the model's optimizers are loss scalers (mixed_float16)."""
+    return any(isinstance(o, keras.optimizers.LossScaleOptimizer) for o, _ in model.optimizer_variables())
 
 
 def _is_number(value):

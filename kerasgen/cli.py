@@ -94,10 +94,22 @@ def cmd_train(args):
         return 2
 
     import keras
+
+    # The model is built under the chosen policy; the caller's policy comes back after.
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(getattr(args, "precision", "float32"))
+    try:
+        return _train(args, out, state_dir)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+
+def _train(args, out, state_dir):
+    import keras
     import tensorflow as tf
 
     from kerasgen import callbacks as kg_callbacks
-    from kerasgen import zoo
+    from kerasgen import distribute, zoo
 
     training = _training_recipe(args.name)
     seed = training.get("seed", 0) if args.seed is None else args.seed
@@ -151,7 +163,7 @@ def cmd_train(args):
         with open(os.path.join(out, "run.json"), "w") as f:
             json.dump(
                 {"entry": args.name, "epochs": epochs, "steps_per_epoch": steps_per_epoch, "batch_size": batch_size,
-                 "seed": seed, "data": args.data or training.get("data")},
+                 "seed": seed, "data": args.data or training.get("data"), "precision": getattr(args, "precision", "float32")},
                 f,
                 indent=2,
             )
@@ -217,6 +229,13 @@ def build_parser():
     p.add_argument("--grid-every", type=int, default=1, help="write a sample grid every N epochs")
     p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
     p.add_argument("--deterministic", action="store_true", help="enable TensorFlow op determinism")
+    p.add_argument(
+        "--precision",
+        default="float32",
+        choices=("float32", "mixed_bfloat16", "mixed_float16"),
+        help="Keras dtype policy of the run (mixed_float16 scales the loss of every optimizer); "
+        "--resume needs the run's own precision",
+    )
     p.add_argument("--verbose", type=int, default=1)
     p.set_defaults(fn=cmd_train)
 

@@ -71,3 +71,33 @@ def test_eval_reports_held_out_metrics(capsys):
     assert -110 < results["test_elbo"] < -90
     assert results["test_log_likelihood_iwae_k4"] > results["test_elbo"]
     assert results["fid_digits"] < 100
+
+
+def test_mixed_float16_run_resumes_with_its_loss_scalers(tmp_path, capsys):
+    import json
+
+    import keras
+
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i, image in enumerate(np.random.default_rng(0).integers(0, 256, (8, 28, 28), dtype=np.uint8)):
+        Image.fromarray(image).save(folder / f"{i}.png")
+    out = str(tmp_path / "run")
+    base = ["train", "autoencoder", "--data", str(folder), "--batch-size", "4", "--steps-per-epoch", "2",
+            "--out", out, "--verbose", "0", "--grid-every", "10"]
+    assert cli.main(base + ["--epochs", "1", "--precision", "mixed_float16"]) == 0
+    assert keras.config.dtype_policy().name == "float32"  # the caller's policy is back
+    with open(os.path.join(out, "run.json")) as f:
+        assert json.load(f)["precision"] == "mixed_float16"
+    with open(os.path.join(out, "checkpoints", "current", "state.json")) as f:
+        assert json.load(f)["loss_scaling"] is True
+    # Resuming under another precision is refused with the reason.
+    assert cli.main(base + ["--epochs", "2", "--resume"]) == 2
+    assert "mixed_float16" in capsys.readouterr().err
+    assert cli.main(base + ["--epochs", "2", "--resume", "--precision", "mixed_float16"]) == 0
+    with open(os.path.join(out, "checkpoints", "current", "state.json")) as f:
+        assert json.load(f)["step"] == 4
+    loaded = tf.saved_model.load(os.path.join(out, "export"))
+    assert loaded.signatures["decode"](codes=tf.zeros((2, 16)))["images"].dtype == tf.float32

@@ -289,6 +289,7 @@ class AAE(GenerativeModel):
                 regularization phase.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
+        scale = kwargs.get("auto_scale_loss", True)
         reconstruction_optimizer = self._optimizer(
             reconstruction_optimizer, lambda: keras.optimizers.SGD(0.01, momentum=0.9)
         )
@@ -298,6 +299,10 @@ class AAE(GenerativeModel):
         generator_optimizer = self._optimizer(generator_optimizer, lambda: keras.optimizers.SGD(0.1, momentum=0.1))
         if len({id(reconstruction_optimizer), id(discriminator_optimizer), id(generator_optimizer)}) < 3:
             raise ValueError("The three phases need three distinct optimizer instances (their states differ).")
+        # Loss scaling for each of the three under mixed_float16.
+        reconstruction_optimizer = self.loss_scaled(reconstruction_optimizer, scale)
+        discriminator_optimizer = self.loss_scaled(discriminator_optimizer, scale)
+        generator_optimizer = self.loss_scaled(generator_optimizer, scale)
         super().compile(optimizer=reconstruction_optimizer, **kwargs)
         self.reconstruction_optimizer = self.optimizer
         self.discriminator_optimizer = discriminator_optimizer
@@ -316,14 +321,8 @@ class AAE(GenerativeModel):
     def _optimizer(value, default):
         if value is None:
             return default()
-        optimizer = keras.optimizers.get(copy.deepcopy(value) if isinstance(value, dict) else value)
-        # Under a mixed policy Keras wraps only model.optimizer in a loss
-        # scaler; bfloat16 needs none, float16 does.
-        if keras.config.dtype_policy().compute_dtype == "float16" and not isinstance(
-            optimizer, keras.optimizers.LossScaleOptimizer
-        ):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        return optimizer
+        # A config dict is copied: Keras edits the one it deserializes.
+        return keras.optimizers.get(copy.deepcopy(value) if isinstance(value, dict) else value)
 
     def optimizer_variables(self):
         autoencoder = self.encoder.trainable_variables + self.decoder.trainable_variables

@@ -104,15 +104,20 @@ class AdversarialModel(GenerativeModel):
                 discriminator loss.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
-        self.g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer is not None else self.default_optimizer()
-        self.d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer is not None else self.default_optimizer()
+        g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer is not None else self.default_optimizer()
+        d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer is not None else self.default_optimizer()
+        # Loss scaling for each of the two under mixed_float16.
+        self.g_optimizer = self.loss_scaled(g_optimizer, kwargs.get("auto_scale_loss", True))
+        self.d_optimizer = self.loss_scaled(d_optimizer, kwargs.get("auto_scale_loss", True))
         g_fn, d_fn = losses.get(loss)
         if generator_loss is not None:
             g_fn = losses.get(generator_loss, "generator")
         if discriminator_loss is not None:
             d_fn = losses.get(discriminator_loss, "discriminator")
         self.generator_loss_fn, self.discriminator_loss_fn = g_fn, d_fn
-        super().compile(**kwargs)
+        # `model.optimizer` is the discriminator's: its step count is the
+        # model's (NaN messages, TensorBoard), as in ProGAN.
+        super().compile(optimizer=self.d_optimizer, **kwargs)
         # Optimizer slots exist from here on, so a failed first trace of the
         # train function (bad data, say) does not leave fit unusable, and a
         # checkpoint can be restored before training.

@@ -51,6 +51,7 @@ class Autoencoder(GenerativeModel):
     def compile(self, optimizer=None, **kwargs):
         """Compiles with Adam(1e-3) unless another optimizer is given."""
         optimizer = keras.optimizers.get(optimizer) if optimizer is not None else keras.optimizers.Adam(1e-3)
+        optimizer = self.loss_scaled(optimizer, kwargs.get("auto_scale_loss", True))
         super().compile(optimizer=optimizer, **kwargs)
         self.set_compile_args(optimizer=self.optimizer)
 

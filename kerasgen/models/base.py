@@ -246,6 +246,34 @@ class GenerativeModel(keras.Model):
         self.compile(**kwargs)
         self.build_optimizers()
 
+    def loss_scaled(self, optimizer, auto_scale_loss=True):
+        """`optimizer`, wrapped in a `keras.optimizers.LossScaleOptimizer` when needed.
+
+        Under a float16 compute policy (`mixed_float16`) small gradients
+        underflow, so every optimizer of the model scales its loss; Keras's
+        `compile` wraps only `self.optimizer`, and the models with several
+        optimizers call this for each. bfloat16 has float32's exponent range
+        and needs no scaling: under `mixed_bfloat16` and `float32` the
+        optimizer is returned unchanged, as is one that is already wrapped.
+
+        With non-finite float16 gradients the wrapper skips the update and
+        halves its scale; the loss itself is float32, so `check_finite`
+        (which stops training on a NaN or Inf loss) does not fire on such a step.
+
+        Args:
+            optimizer: a `keras.optimizers.Optimizer`.
+            auto_scale_loss: False leaves the optimizer unwrapped (the
+                `keras.Model.compile` argument of the same name).
+        """
+        if (
+            auto_scale_loss
+            and optimizer is not None
+            and self.dtype_policy.compute_dtype == "float16"
+            and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        ):
+            return keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
+
     def build_optimizers(self):
         """Creates the optimizers' variables (needed before a state restore)."""
         for optimizer, variables in self.optimizer_variables():

@@ -277,17 +277,18 @@ class CycleGAN(GenerativeModel):
             lr = 2e-4 if total_steps is None else LinearDecay(2e-4, int(total_steps))
             return keras.optimizers.Adam(lr, beta_1=0.5)
 
-        self.generator_optimizer = keras.optimizers.get(generator_optimizer) if generator_optimizer else default()
-        self.discriminator_optimizer = (
+        generator_optimizer = keras.optimizers.get(generator_optimizer) if generator_optimizer else default()
+        discriminator_optimizer = (
             keras.optimizers.get(discriminator_optimizer) if discriminator_optimizer else default()
         )
-        if self.generator_optimizer is self.discriminator_optimizer:
+        if generator_optimizer is discriminator_optimizer:
             raise ValueError("generator_optimizer and discriminator_optimizer must be two different optimizers.")
+        # Loss scaling for each of the two under mixed_float16.
+        self.generator_optimizer = self.loss_scaled(generator_optimizer, kwargs.get("auto_scale_loss", True))
+        self.discriminator_optimizer = self.loss_scaled(discriminator_optimizer, kwargs.get("auto_scale_loss", True))
         self.cycle_weight = float(cycle_weight)
         self.identity_weight = float(identity_weight)
         super().compile(optimizer=self.generator_optimizer, **kwargs)
-        # Keras may wrap the optimizer (loss scaling under mixed_float16).
-        self.generator_optimizer = self.optimizer
         # Create both optimizers' slots now, in the caller's strategy scope:
         # an optimizer first built inside a replica's step fails under
         # MirroredStrategy (Keras builds only `self.optimizer` ahead).

@@ -387,10 +387,15 @@ class ProGAN(GenerativeModel):
         self.sync_schedule()
 
     def reset_optimizers(self):
-        """Zeroes the iteration counters and Adam moments (not the learning rates)."""
+        """Zeroes the iteration counters and Adam moments (not the learning rates).
+
+        A loss scaler (mixed_float16) keeps its scale: only the optimizer
+        inside it is reset (a zero scale would zero every gradient).
+        """
         for optimizer in (getattr(self, "generator_optimizer", None), getattr(self, "discriminator_optimizer", None)):
             if optimizer is None or not optimizer.built:
                 continue
+            optimizer = getattr(optimizer, "inner_optimizer", optimizer)
             for variable in optimizer.variables:
                 if variable is optimizer._learning_rate or variable.path.endswith("learning_rate"):
                     continue
@@ -429,10 +434,12 @@ class ProGAN(GenerativeModel):
         def adam():
             return keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
 
-        self.generator_optimizer = keras.optimizers.get(generator_optimizer) if generator_optimizer else adam()
-        self.discriminator_optimizer = (
-            keras.optimizers.get(discriminator_optimizer) if discriminator_optimizer else adam()
-        )
+        generator_optimizer = keras.optimizers.get(generator_optimizer) if generator_optimizer else adam()
+        discriminator_optimizer = keras.optimizers.get(discriminator_optimizer) if discriminator_optimizer else adam()
+        # Loss scaling for each of the two under mixed_float16 (wrapped before
+        # Keras's compile, which would wrap only `self.optimizer`).
+        self.generator_optimizer = self.loss_scaled(generator_optimizer, kwargs.get("auto_scale_loss", True))
+        self.discriminator_optimizer = self.loss_scaled(discriminator_optimizer, kwargs.get("auto_scale_loss", True))
         self.gp_weight = float(gp_weight)
         self.drift_weight = float(drift_weight)
         super().compile(optimizer=self.discriminator_optimizer, **kwargs)

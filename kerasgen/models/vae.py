@@ -156,6 +156,7 @@ class VAE(GenerativeModel):
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
         optimizer = keras.optimizers.get(optimizer) if optimizer is not None else keras.optimizers.Adam(1e-3)
+        optimizer = self.loss_scaled(optimizer, kwargs.get("auto_scale_loss", True))
         super().compile(optimizer=optimizer, **kwargs)
         self.set_compile_args(optimizer=self.optimizer)
 
