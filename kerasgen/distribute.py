@@ -132,3 +132,11 @@ def replica_rows(global_value, rows):
         return global_value
     start = tf.cast(context.replica_id_in_sync_group, tf.int32) * tf.cast(rows, tf.int32)
     return global_value[start : start + rows]
+
+
+def global_batch_size(batch):
+    """The number of examples in the global batch (sum over replicas of `batch`)."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return batch
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, batch)

@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from kerasgen import distribute
+
 
 @keras.saving.register_keras_serializable(package="kerasgen")
 class MinibatchStandardDeviation(keras.layers.Layer):
@@ -47,6 +49,16 @@ class MinibatchStandardDeviation(keras.layers.Layer):
         return ops.max(ops.where(divides, candidates, 1))
 
     def call(self, inputs):
+        # Under a multi-replica strategy the groups are formed over the
+        # global batch (every replica's rows gathered in replica order, the
+        # gradient flowing back to each replica), so N replicas compute
+        # what one device computes; each replica keeps its own rows.
+        local = inputs
+        inputs = distribute.global_batch_gather(inputs)
+        outputs = self._append_stddev(inputs)
+        return distribute.replica_rows(outputs, ops.shape(local)[0])
+
+    def _append_stddev(self, inputs):
         x = ops.cast(inputs, "float32")
         shape = ops.shape(x)
         batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
