@@ -1,4 +1,6 @@
-"""Choosing a `tf.distribute` strategy, and who writes files in a cluster."""
+"""Choosing a `tf.distribute` strategy, who writes files in a cluster, and
+helpers that make a step on N replicas equal to the step on one device
+(global-batch random draws, gathering and splitting the global batch)."""
 
 import json
 import os

@@ -17,7 +17,10 @@ class MinibatchStandardDeviation(keras.layers.Layer):
 
     The group size is `min(group_size, batch)` when that divides the batch;
     otherwise it is the largest divisor of the batch not above `group_size`
-    (the reference code requires divisibility instead). The batch dimension
+    (the reference code requires divisibility instead). Under a multi-replica
+    `tf.distribute` strategy the groups are formed over the global batch
+    (all replicas' rows gathered in replica order), so N replicas compute
+    what one device computes for the same global batch. The batch dimension
     may be dynamic. Statistics are computed in float32. Inputs are NHWC.
 
     Args:

@@ -237,7 +237,10 @@ class ProGAN(GenerativeModel):
     reference code does). At stage `s` each step uses the first
     `batch_sizes[4 * 2**s]` images of the dataset's batch (the paper's
     sizes by default: 16 up to 128x128, then 14, 6, 3); give the dataset a
-    batch at least that large. `images_seen` counts the images used.
+    batch at least that large. `images_seen` counts the images used. Under
+    a `tf.distribute` strategy these sizes are global: each of N replicas
+    uses the first size / N images of its share, and `images_seen` counts
+    the global batch once.
 
     Losses: D minimizes D(G(z)) - D(x) + 10 * GP + 0.001 * D(x)^2 (WGAN-GP
     plus the drift term), G minimizes -D(G(z)); one D step then one G step
