@@ -100,8 +100,9 @@ CASES = {
     "AAE-supervised": dict(cls="AAE", data="labeled",
                            kwargs=dict(image_shape=(8, 8, 1), latent_dim=2, num_classes=10, filters=(4, 8),
                                        prior="gaussian_mixture", discriminator_units=(8,), seed=4)),
-    # Two steps with a pool of 6 images: the first step fills it (8 fakes per
-    # direction), the second swaps; the pool is global (see image_pool.py).
+    # Two steps with a pool of 6 images: the first step's 8 fakes per
+    # direction fill it and the last two may already swap, the second step
+    # swaps; the pool is global (see image_pool.py).
     # Biases of convolutions followed by instance norm are inert (the norm
     # subtracts them again), so their gradient is rounding noise that Adam
     # turns into steps of up to ~lr: they are bounded by 3 * lr per step
