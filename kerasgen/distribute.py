@@ -1,4 +1,6 @@
-"""Choosing a `tf.distribute` strategy, and who writes files in a cluster."""
+"""Choosing a `tf.distribute` strategy, who writes files in a cluster, and
+helpers that make a step on N replicas equal to the step on one device
+(global-batch random draws, gathering and splitting the global batch)."""
 
 import json
 import os
@@ -83,3 +85,60 @@ def _tpu_resolver():
         return tf.distribute.cluster_resolver.TPUClusterResolver()
     except (ValueError, tf.errors.NotFoundError):
         return None
+
+
+def replicas_in_sync():
+    """Number of replicas taking part in the current step (1 outside a strategy)."""
+    context = tf.distribute.get_replica_context()
+    return context.num_replicas_in_sync if context is not None else 1
+
+
+def global_batch_draw(draw, shape):
+    """This replica's rows of a random draw made for the whole global batch.
+
+    `draw(full_shape)` must make a stateless draw (the same seed on every
+    replica). It is called with the batch dimension of `shape` multiplied by
+    the number of replicas, and each replica keeps its own rows (replica `r`
+    rows `r * batch` to `(r + 1) * batch`, the rows `MirroredStrategy` gives
+    it). So N replicas use exactly the draw one device makes for the same
+    global batch, and no two replicas share noise. Assumes every replica
+    holds the same number of examples (the global batch divisible by N).
+
+    Args:
+        draw: callable from a full shape (int32 vector) to a tensor.
+        shape: this replica's shape, batch first.
+    """
+    shape = tf.convert_to_tensor(shape, tf.int32)
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context is not None else 1
+    if replicas == 1:
+        return draw(shape)
+    rows = shape[0]
+    full = draw(tf.concat([[rows * replicas], shape[1:]], 0))
+    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * rows
+    return full[start : start + rows]
+
+
+def global_batch_gather(value):
+    """The global batch of a per-replica tensor (rows in replica order); the value itself on one replica."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value
+    return context.all_gather(value, axis=0)
+
+
+def replica_rows(global_value, rows):
+    """This replica's `rows` rows of a tensor computed for the global batch."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return global_value
+    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * tf.cast(rows, tf.int32)
+    return global_value[start : start + rows]
+
+
+def global_batch_size(batch):
+    """The number of examples in the global batch (sum over replicas of `batch`)."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return batch
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, batch)

@@ -298,7 +298,7 @@ def _flat_square_sum(x):
 
 
 def gradient_penalty(
-    discriminator, real, fake, seed=None, target=1.0, per_example=False
+    discriminator, real, fake, seed=None, target=1.0, per_example=False, epsilon=None
 ):
     """WGAN-GP penalty: E[(||grad D(x_hat)||_2 - target)^2].
 
@@ -321,6 +321,9 @@ def gradient_penalty(
         target: the gradient norm being enforced (1.0 in WGAN-GP).
         per_example: return the float32 per-example vector instead of the
             global-batch average.
+        epsilon: optional interpolation weights of shape
+            `(batch, 1, ..., 1)` in [0, 1], used instead of a draw from
+            `seed` (e.g. a global-batch draw split across replicas).
 
     Example:
 
@@ -336,7 +339,10 @@ def gradient_penalty(
     alpha_shape = tf.concat(
         [[batch], tf.ones([tf.rank(real) - 1], dtype="int32")], axis=0
     )
-    alpha = keras.random.uniform(alpha_shape, dtype=real.dtype, seed=seed)
+    if epsilon is None:
+        alpha = keras.random.uniform(alpha_shape, dtype=real.dtype, seed=seed)
+    else:
+        alpha = tf.cast(tf.reshape(epsilon, alpha_shape), real.dtype)
     x_hat = alpha * real + (1.0 - alpha) * fake
     grad = _input_gradient(discriminator, x_hat)
     # The small constant keeps the sqrt differentiable at a zero gradient.

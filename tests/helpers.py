@@ -25,10 +25,10 @@ def mnist_images(split="train", n=None, binarize=False):
     return (x, y) if n is None else (x[:n], y[:n])
 
 
-def run_python(code, timeout=300, env=None):
-    """Runs code in a fresh interpreter; returns stdout, failing loudly."""
+def run_python(code, timeout=300, env=None, args=()):
+    """Runs code in a fresh interpreter (`args` in its sys.argv[1:]); returns stdout, failing loudly."""
     proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(code), *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -2,13 +2,14 @@
 
 ProGAN: `PixelNormalization`, `EqualizedDense`, `EqualizedConv2D`,
 `MinibatchStandardDeviation`, `FadeIn`. CycleGAN: `InstanceNormalization`,
-`ReflectionPadding2D`, `ResidualBlock`. All are registered for Keras
+`ReflectionPadding2D`, `ResidualBlock`. GAN: `GlobalBatchDropout`. All are registered for Keras
 serialization under the "kerasgen" package.
 """
 
 from kerasgen.layers.equalized_conv_2d import EqualizedConv2D
 from kerasgen.layers.equalized_dense import EqualizedDense
 from kerasgen.layers.fade_in import FadeIn
+from kerasgen.layers.global_batch_dropout import GlobalBatchDropout
 from kerasgen.layers.instance_normalization import InstanceNormalization
 from kerasgen.layers.minibatch_standard_deviation import (
     MinibatchStandardDeviation,
@@ -21,6 +22,7 @@ __all__ = [
     "EqualizedConv2D",
     "EqualizedDense",
     "FadeIn",
+    "GlobalBatchDropout",
     "InstanceNormalization",
     "MinibatchStandardDeviation",
     "PixelNormalization",

@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from kerasgen import distribute
+
 
 @keras.saving.register_keras_serializable(package="kerasgen")
 class MinibatchStandardDeviation(keras.layers.Layer):
@@ -15,7 +17,10 @@ class MinibatchStandardDeviation(keras.layers.Layer):
 
     The group size is `min(group_size, batch)` when that divides the batch;
     otherwise it is the largest divisor of the batch not above `group_size`
-    (the reference code requires divisibility instead). The batch dimension
+    (the reference code requires divisibility instead). Under a multi-replica
+    `tf.distribute` strategy the groups are formed over the global batch
+    (all replicas' rows gathered in replica order), so N replicas compute
+    what one device computes for the same global batch. The batch dimension
     may be dynamic. Statistics are computed in float32. Inputs are NHWC.
 
     Args:
@@ -47,6 +52,16 @@ class MinibatchStandardDeviation(keras.layers.Layer):
         return ops.max(ops.where(divides, candidates, 1))
 
     def call(self, inputs):
+        # Under a multi-replica strategy the groups are formed over the
+        # global batch (every replica's rows gathered in replica order, the
+        # gradient flowing back to each replica), so N replicas compute
+        # what one device computes; each replica keeps its own rows.
+        local = inputs
+        inputs = distribute.global_batch_gather(inputs)
+        outputs = self._append_stddev(inputs)
+        return distribute.replica_rows(outputs, ops.shape(local)[0])
+
+    def _append_stddev(self, inputs):
         x = ops.cast(inputs, "float32")
         shape = ops.shape(x)
         batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]

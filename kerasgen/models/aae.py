@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from kerasgen import distributions
+from kerasgen import distribute, distributions
 from kerasgen import losses as gan_losses
 from kerasgen.models.base import GenerativeModel
 from kerasgen.models.networks import conv_decoder, conv_encoder, deserialize_network, serialize_network
@@ -175,11 +175,21 @@ class AAE(GenerativeModel):
         return tf.cast(self.seed_generator.next(), tf.int32)
 
     def sample_prior(self, n, labels=None, seed=None):
-        """`n` codes from the prior (from each label's component when labels are given)."""
+        """`n` codes from the prior (from each label's component when labels are given).
+
+        Inside a training step under a strategy the codes of the whole
+        global batch are drawn from one seed (with every replica's labels)
+        and each replica keeps its own rows, so N replicas draw what one
+        device draws for the same global batch.
+        """
         seed = self._seed() if seed is None else tf.constant([int(seed), 0], tf.int32)
         if labels is not None:
-            return distributions.sample_components(self.prior, labels, seed)
-        return tf.cast(self.prior.sample(n, seed=seed), tf.float32)
+            labels = tf.convert_to_tensor(labels)
+            codes = distributions.sample_components(self.prior, distribute.global_batch_gather(labels), seed)
+            return distribute.replica_rows(codes, tf.shape(labels)[0])
+        return distribute.global_batch_draw(
+            lambda full: tf.cast(self.prior.sample(full[0], seed=seed), tf.float32), [n, self.latent_dim]
+        )
 
     def sample_latents(self, n, seed=None):
         return self.sample_prior(n, seed=seed)
@@ -237,7 +247,10 @@ class AAE(GenerativeModel):
         if not self.gaussian_encoder:
             return ops.cast(self.encoder(images, training=training), "float32")
         q = self.posterior(images, training=training)
-        return q.sample(seed=self._seed()) if sample else q.mean()
+        if not sample:
+            return q.mean()
+        # Reparameterized z = mean + scale * eps, eps drawn for the global batch.
+        return q.mean() + q.stddev() * self.normal_noise(tf.shape(q.mean()))
 
     def decode_latents(self, latents, training=False):
         return ops.cast(self.decoder(latents, training=training), "float32")

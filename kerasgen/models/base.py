@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from kerasgen import zoo
+from kerasgen import distribute, zoo
 
 
 def assert_that(condition, *message):
@@ -129,24 +129,19 @@ class GenerativeModel(keras.Model):
 
         Args:
             shape: shape of this replica's noise, batch first.
-            distribution: `"normal"` (N(0, 1)) or `"uniform"` (U[-1, 1]).
+            distribution: `"normal"` (N(0, 1)), `"uniform"` (U[-1, 1]) or
+                `"unit_uniform"` (U[0, 1]).
         """
         seed = tf.cast(self.seed_generator.next(), tf.int32)
-        shape = tf.convert_to_tensor(shape, tf.int32)
-        context = tf.distribute.get_replica_context()
-        replicas = context.num_replicas_in_sync if context is not None else 1
 
         def draw(full_shape):
             if distribution == "uniform":
                 return tf.random.stateless_uniform(full_shape, seed=seed, minval=-1.0, maxval=1.0)
+            if distribution == "unit_uniform":
+                return tf.random.stateless_uniform(full_shape, seed=seed)
             return tf.random.stateless_normal(full_shape, seed=seed)
 
-        if replicas == 1:
-            return draw(shape)
-        rows = shape[0]
-        full = draw(tf.concat([[rows * replicas], shape[1:]], 0))
-        start = tf.cast(context.replica_id_in_sync_group, tf.int32) * rows
-        return full[start : start + rows]
+        return distribute.global_batch_draw(draw, shape)
 
     # -- images ---------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from kerasgen.layers import GlobalBatchDropout
 from kerasgen.models.adversarial import AdversarialModel
 from kerasgen.models.networks import deserialize_network, serialize_network
 
@@ -42,7 +43,9 @@ def mlp_discriminator(image_shape, units, dropout, seed=None, name="discriminato
         x = layers.Dense(u, kernel_initializer=_glorot(seed, 100 + i), name=f"dense_{i}")(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
-            x = layers.Dropout(dropout, seed=None if seed is None else int(seed) + 200 + i)(x)
+            # The mask of the global batch is drawn once and split across
+            # replicas, so N replicas drop what one device drops.
+            x = GlobalBatchDropout(dropout, seed=None if seed is None else int(seed) + 200 + i)(x)
     outputs = layers.Dense(1, kernel_initializer=_glorot(seed, 100 + len(units)), dtype="float32", name="logit")(x)
     return keras.Model(inputs, outputs, name=name)
 

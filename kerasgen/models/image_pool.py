@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from kerasgen import distribute
+
 
 class ImagePool(keras.layers.Layer):
     """A buffer of past generated images that feeds a discriminator.
@@ -18,8 +20,15 @@ class ImagePool(keras.layers.Layer):
     The buffer and the fill count are non-trainable variables, so checkpoints
     (`save_weights`, `BackupAndRestore`) keep the pool and a resumed run
     continues with the same history. The pool never holds more than
-    `pool_size` images. Under a multi-replica strategy each replica keeps
-    its own pool; checkpoints save the first replica's.
+    `pool_size` images.
+
+    Under a multi-replica strategy the pool is global: every replica
+    gathers the fakes of the whole global batch (in replica order), runs the
+    same query on them with the same draws, and keeps its own rows of the
+    result. So every replica holds the same pool, which is the pool one
+    device would hold after the same global batches, and N replicas feed
+    their discriminators exactly what one device feeds (at the cost of one
+    all-gather of the fakes per query).
 
     Args:
         pool_size: capacity (50 in CycleGAN); 0 disables the pool.
@@ -43,9 +52,9 @@ class ImagePool(keras.layers.Layer):
             raise ValueError(f"pool_size must be >= 0; got {pool_size}.")
         self.image_shape = tuple(int(d) for d in image_shape)
         self.seed_generator = seed_generator
-        # On-read synchronization: under a multi-replica strategy each
-        # replica keeps its own pool of its own fakes (as each worker of the
-        # reference keeps its own); checkpoints save the first replica's.
+        # On-read synchronization: every replica updates its own copy, and
+        # the copies stay equal (each replica queries the global batch);
+        # checkpoints save the first replica's.
         self.images = keras.Variable(
             initializer="zeros",
             shape=(max(self.pool_size, 1),) + self.image_shape,
@@ -78,6 +87,8 @@ class ImagePool(keras.layers.Layer):
         images = tf.stop_gradient(tf.cast(images, tf.float32))
         if self.pool_size == 0:
             return images
+        rows = tf.shape(images)[0]
+        images = distribute.global_batch_gather(images)
         batch = tf.shape(images)[0]
         # Draws for the whole batch at once: swap coin and slot per image.
         coins = keras.random.uniform((batch,), seed=self.seed_generator)
@@ -105,7 +116,7 @@ class ImagePool(keras.layers.Layer):
         )
         self.images.assign(buffer)
         self.count.assign(count)
-        return outputs.stack()
+        return distribute.replica_rows(outputs.stack(), rows)
 
     def call(self, images):
         return self.query(images)

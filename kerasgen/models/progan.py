@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from kerasgen import losses
+from kerasgen import distribute, losses
 from kerasgen.layers import (
     EqualizedConv2D,
     EqualizedDense,
@@ -237,7 +237,10 @@ class ProGAN(GenerativeModel):
     reference code does). At stage `s` each step uses the first
     `batch_sizes[4 * 2**s]` images of the dataset's batch (the paper's
     sizes by default: 16 up to 128x128, then 14, 6, 3); give the dataset a
-    batch at least that large. `images_seen` counts the images used.
+    batch at least that large. `images_seen` counts the images used. Under
+    a `tf.distribute` strategy these sizes are global: each of N replicas
+    uses the first size / N images of its share, and `images_seen` counts
+    the global batch once.
 
     Losses: D minimizes D(G(z)) - D(x) + 10 * GP + 0.001 * D(x)^2 (WGAN-GP
     plus the drift term), G minimizes -D(G(z)); one D step then one G step
@@ -328,9 +331,15 @@ class ProGAN(GenerativeModel):
             target.assign(source)
         self.discriminator = _Discriminator(filters, self.channels, top, self.group_size, name="discriminator")
         # Schedule state: saved with the weights, so a run resumes exactly.
-        self.images_seen = keras.Variable(0, dtype="int64", trainable=False, name="images_seen")
-        self.stage = keras.Variable(0, dtype="int32", trainable=False, name="stage")
-        self.alpha = keras.Variable(1.0, dtype="float32", trainable=False, name="alpha")
+        # Under a strategy every replica computes the same update of these
+        # (from the global batch); the first replica's is kept.
+        self.images_seen = keras.Variable(
+            0, dtype="int64", trainable=False, name="images_seen", aggregation="only_first_replica"
+        )
+        self.stage = keras.Variable(0, dtype="int32", trainable=False, name="stage", aggregation="only_first_replica")
+        self.alpha = keras.Variable(
+            1.0, dtype="float32", trainable=False, name="alpha", aggregation="only_first_replica"
+        )
         # Tracked as the model's own variable so that `save_weights` (and so
         # checkpoints) carry the random state and a resumed run draws the
         # same latents and interpolation weights as an uninterrupted one.
@@ -503,8 +512,18 @@ class ProGAN(GenerativeModel):
         images = self.prepare_images(images)
         size = self.batch_size_at(stage)
         if size is not None:
-            images = images[:size]
+            # `batch_sizes` are global minibatch sizes: each of N replicas
+            # takes the first size / N images of its share of the batch.
+            replicas = distribute.replicas_in_sync()
+            if size % replicas:
+                raise ValueError(
+                    f"The minibatch size {size} of resolution {self.stage_resolution(stage)} is not divisible "
+                    f"by the {replicas} replicas in sync; choose batch_sizes divisible by the replica count."
+                )
+            images = images[: size // replicas]
         batch = tf.shape(images)[0]
+        # Images of the whole global batch, counted once by every replica.
+        global_batch = distribute.global_batch_size(batch)
         alpha = self._alpha_in_graph(self.images_seen, stage)
         self.alpha.assign(alpha)
         real = self.real_images_at(images, stage, alpha)
@@ -513,40 +532,46 @@ class ProGAN(GenerativeModel):
             return self.discriminator(x, stage=stage, alpha=alpha)
 
         # Discriminator step.
-        latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        # Latents and interpolation weights are global-batch draws (each
+        # replica keeps its rows): N replicas draw what one device draws.
+        latents = self.normal_noise((batch, self.latent_dim))
+        epsilon = self.normal_noise(tf.stack([batch, 1, 1, 1]), distribution="unit_uniform")
         d_vars = self.discriminator.stage_variables(stage)
         with tf.GradientTape() as tape:
             fake = self.generator(latents, stage=stage, alpha=alpha)
             real_scores = critic(real)
             fake_scores = critic(fake)
             wasserstein = losses.wasserstein_discriminator_loss(real_scores, fake_scores, per_example=True)
-            penalty = losses.gradient_penalty(critic, real, fake, seed=self.seed_generator, per_example=True)
+            penalty = losses.gradient_penalty(critic, real, fake, epsilon=epsilon, per_example=True)
             drift = tf.reduce_mean(tf.reshape(tf.square(real_scores), [batch, -1]), axis=1)
-            d_loss = self.average_loss(wasserstein + self.gp_weight * penalty + self.drift_weight * drift)
-            d_loss = self.check_finite("d_loss", d_loss)
+            d_per_example = wasserstein + self.gp_weight * penalty + self.drift_weight * drift
+            d_loss = self.check_finite("d_loss", self.average_loss(d_per_example))
             scaled = self.discriminator_optimizer.scale_loss(d_loss)
         grads = tape.gradient(scaled, d_vars)
         self.discriminator_optimizer.apply_gradients(zip(grads, d_vars))
 
         # Generator step, with fresh latents.
-        latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        latents = self.normal_noise((batch, self.latent_dim))
         g_vars = self.generator.stage_variables(stage)
         with tf.GradientTape() as tape:
             fake_scores = critic(self.generator(latents, stage=stage, alpha=alpha))
-            g_loss = self.check_finite("g_loss", losses.wasserstein_generator_loss(fake_scores))
+            g_per_example = losses.wasserstein_generator_loss(fake_scores, per_example=True)
+            g_loss = self.check_finite("g_loss", self.average_loss(g_per_example))
             scaled = self.generator_optimizer.scale_loss(g_loss)
         grads = tape.gradient(scaled, g_vars)
         self.generator_optimizer.apply_gradients(zip(grads, g_vars))
         self._ema_update()
-        self.images_seen.assign_add(tf.cast(batch, "int64"))
+        self.images_seen.assign_add(tf.cast(global_batch, "int64"))
 
+        # Per-example values: the trackers average them over every replica's
+        # examples (a replica's d_loss above is 1 / N of the global mean).
         return self.update_metrics(
             {
-                "loss": d_loss + g_loss,
-                "d_loss": d_loss,
-                "g_loss": g_loss,
-                "gradient_penalty": self.average_loss(penalty),
-                "drift": self.average_loss(drift),
+                "loss": d_per_example + g_per_example,
+                "d_loss": d_per_example,
+                "g_loss": g_per_example,
+                "gradient_penalty": penalty,
+                "drift": drift,
                 "resolution": float(self.stage_resolution(stage)),
                 "alpha": alpha,
             }
