@@ -165,7 +165,7 @@ def test_mixed_step_matches_float32_step(name, policy):
     compute = policy.split("_")[1]
     assert any(layer.compute_dtype == compute for layer in model._flatten_layers())
     assert loss_dtypes and all(dtype == tf.float32 for dtype in loss_dtypes.values()), loss_dtypes
-    assert all(tracker.result().dtype == "float32" for tracker in model.trackers.values())
+    assert all(value.dtype == "float32" for value in model.tracker.result().values())
     assert outputs(model, name).dtype == np.float32
 
     # Loss scaling exactly for float16, for every optimizer; no step skipped.

@@ -276,6 +276,7 @@ class ProGAN(GenerativeModel):
     """
 
     metric_names = ("loss", "d_loss", "g_loss", "gradient_penalty", "drift", "resolution", "alpha")
+    latest_metric_names = ("resolution", "alpha")  # the current value, not an epoch mean
 
     def __init__(
         self,
@@ -494,12 +495,6 @@ class ProGAN(GenerativeModel):
                     "kerasgen.data.dataset(source, model.image_shape)."
                 )
         super().check_image_shape(images, name)
-
-    def update_metrics(self, values):
-        # `resolution` and `alpha` report the latest value, not an epoch mean.
-        for name in ("resolution", "alpha"):
-            self.trackers[name].reset_state()
-        return super().update_metrics(values)
 
     def _ema_update(self):
         decay = self.ema_decay
