@@ -51,7 +51,7 @@ def test_nan_stops_training_naming_loss_and_step_and_keeps_last_checkpoint(tmp_p
     assert step == 3
     assert int(fresh.optimizer.iterations.numpy()) == 3
     assert all(np.all(np.isfinite(w)) for w in fresh.get_weights())
-    helpers.weights_equal(fresh.get_weights(), model.get_weights())
+    assert helpers.weights_equal(fresh.get_weights(), model.get_weights())
 
 
 def test_checkpoint_refuses_to_write_non_finite_logs(tmp_path):

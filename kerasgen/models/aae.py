@@ -345,18 +345,15 @@ class AAE(GenerativeModel):
             (self.generator_optimizer, self.encoder.trainable_variables),
         ]
 
-    def _apply(self, optimizer, tape, loss, variables):
-        gradients = tape.gradient(loss, variables)
-        optimizer.apply_gradients(zip(gradients, variables))
-
     def reconstruction_step(self, images):
         """Phase 1: one step of the encoder and decoder on reconstruction."""
         variables = self.encoder.trainable_variables + self.decoder.trainable_variables
         with tf.GradientTape() as tape:
             error = self.reconstruction_error(images, self.encode_codes(images, training=True), training=True)
-            loss = self.check_finite("reconstruction", self.average_loss(error))
+            loss = self.average_loss(error)
             scaled = self.reconstruction_optimizer.scale_loss(loss)
-        self._apply(self.reconstruction_optimizer, tape, scaled, variables)
+        check = self.check_finite("reconstruction", loss)
+        self.apply_checked(self.reconstruction_optimizer, tape, scaled, variables, check)
         return error
 
     def discriminator_step(self, images, labels=None, onehot=None):
@@ -369,9 +366,10 @@ class AAE(GenerativeModel):
             real_logits = self._discriminate(real, onehot, training=True)
             fake_logits = self._discriminate(fake, onehot, training=True)
             per_example = self.discriminator_loss_fn(real_logits, fake_logits, per_example=True)
-            loss = self.check_finite("d_loss", self.average_loss(per_example))
+            loss = self.average_loss(per_example)
             scaled = self.discriminator_optimizer.scale_loss(loss)
-        self._apply(self.discriminator_optimizer, tape, scaled, variables)
+        check = self.check_finite("d_loss", loss)
+        self.apply_checked(self.discriminator_optimizer, tape, scaled, variables, check)
         return per_example
 
     def generator_step(self, images, onehot=None):
@@ -380,9 +378,10 @@ class AAE(GenerativeModel):
         with tf.GradientTape() as tape:
             fake_logits = self._discriminate(self.encode_codes(images, training=True), onehot, training=True)
             per_example = self.generator_loss_fn(fake_logits, per_example=True)
-            loss = self.check_finite("g_loss", self.average_loss(per_example))
+            loss = self.average_loss(per_example)
             scaled = self.generator_optimizer.scale_loss(loss)
-        self._apply(self.generator_optimizer, tape, scaled, variables)
+        check = self.check_finite("g_loss", loss)
+        self.apply_checked(self.generator_optimizer, tape, scaled, variables, check)
         return per_example
 
     def _unpack_batch(self, data):

@@ -208,16 +208,16 @@ class AdversarialModel(GenerativeModel):
                 with tf.GradientTape() as d_tape:
                     real_logits = self.run_discriminator(real, labels, training=True)
                     fake_logits = self.run_discriminator(tf.stop_gradient(fake), labels, training=True)
-                    d_loss = self.check_finite("d_loss", self.discriminator_loss_fn(real_logits, fake_logits))
+                    d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
                     d_scaled = self.d_optimizer.scale_loss(d_loss)
-                d_grads = d_tape.gradient(d_scaled, d_vars)
-                self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
+                d_check = self.check_finite("d_loss", d_loss)
+                self.apply_checked(self.d_optimizer, d_tape, d_scaled, d_vars, d_check)
             # Generator step through the updated discriminator, same fakes.
             g_logits = self.run_discriminator(fake, labels, training=True)
-            g_loss = self.check_finite("g_loss", self.generator_loss_fn(g_logits))
+            g_loss = self.generator_loss_fn(g_logits)
             g_scaled = self.g_optimizer.scale_loss(g_loss)
-        g_grads = g_tape.gradient(g_scaled, g_vars)
-        self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
+        g_check = self.check_finite("g_loss", g_loss)
+        self.apply_checked(self.g_optimizer, g_tape, g_scaled, g_vars, g_check)
         self.update_ema()
         return self._report(d_loss, g_loss, real_logits, fake_logits)
 

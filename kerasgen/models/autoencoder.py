@@ -65,10 +65,10 @@ class Autoencoder(GenerativeModel):
         images = self.prepare_images(images)
         with tf.GradientTape() as tape:
             error = self.reconstruction_error(images, training=True)
-            loss = self.check_finite("loss", self.average_loss(error))
+            loss = self.average_loss(error)
             scaled = self.optimizer.scale_loss(loss)
-        variables = self.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        check = self.check_finite("loss", loss)
+        self.apply_checked(self.optimizer, tape, scaled, self.trainable_variables, check)
         return self.update_metrics({"loss": error, "reconstruction": error})
 
     def test_step(self, data):

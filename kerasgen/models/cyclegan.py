@@ -373,10 +373,10 @@ class CycleGAN(GenerativeModel):
         """
         with tf.GradientTape() as tape:
             terms, fake_a, fake_b = self.generator_terms(real_a, real_b, training=True)
-            g_total = self.check_finite("generator loss", self.average_loss(terms["generator_total"]))
+            g_total = self.average_loss(terms["generator_total"])
             scaled = self.generator_optimizer.scale_loss(g_total)
-        variables = self.generator_variables
-        self.generator_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        check = self.check_finite("generator loss", g_total)
+        self.apply_checked(self.generator_optimizer, tape, scaled, self.generator_variables, check)
         return terms, fake_a, fake_b
 
     def discriminator_step(self, real_a, real_b, fake_a, fake_b):
@@ -386,10 +386,10 @@ class CycleGAN(GenerativeModel):
         with tf.GradientTape() as tape:
             d_a = self.discriminator_loss(self.discriminator_a, real_a, pooled_a)
             d_b = self.discriminator_loss(self.discriminator_b, real_b, pooled_b)
-            d_total = self.check_finite("discriminator loss", self.average_loss(d_a + d_b))
+            d_total = self.average_loss(d_a + d_b)
             scaled = self.discriminator_optimizer.scale_loss(d_total)
-        variables = self.discriminator_variables
-        self.discriminator_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        check = self.check_finite("discriminator loss", d_total)
+        self.apply_checked(self.discriminator_optimizer, tape, scaled, self.discriminator_variables, check)
         return d_a, d_b
 
     def train_step(self, data):

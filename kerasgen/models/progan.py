@@ -540,10 +540,10 @@ class ProGAN(GenerativeModel):
             penalty = losses.gradient_penalty(critic, real, fake, epsilon=epsilon, per_example=True)
             drift = tf.reduce_mean(tf.reshape(tf.square(real_scores), [batch, -1]), axis=1)
             d_per_example = wasserstein + self.gp_weight * penalty + self.drift_weight * drift
-            d_loss = self.check_finite("d_loss", self.average_loss(d_per_example))
+            d_loss = self.average_loss(d_per_example)
             scaled = self.discriminator_optimizer.scale_loss(d_loss)
-        grads = tape.gradient(scaled, d_vars)
-        self.discriminator_optimizer.apply_gradients(zip(grads, d_vars))
+        check = self.check_finite("d_loss", d_loss)
+        self.apply_checked(self.discriminator_optimizer, tape, scaled, d_vars, check)
 
         # Generator step, with fresh latents.
         latents = self.normal_noise((batch, self.latent_dim))
@@ -551,10 +551,10 @@ class ProGAN(GenerativeModel):
         with tf.GradientTape() as tape:
             fake_scores = critic(self.generator(latents, stage=stage, alpha=alpha))
             g_per_example = losses.wasserstein_generator_loss(fake_scores, per_example=True)
-            g_loss = self.check_finite("g_loss", self.average_loss(g_per_example))
+            g_loss = self.average_loss(g_per_example)
             scaled = self.generator_optimizer.scale_loss(g_loss)
-        grads = tape.gradient(scaled, g_vars)
-        self.generator_optimizer.apply_gradients(zip(grads, g_vars))
+        check = self.check_finite("g_loss", g_loss)
+        self.apply_checked(self.generator_optimizer, tape, scaled, g_vars, check)
         self._ema_update()
         self.images_seen.assign_add(tf.cast(global_batch, "int64"))
 

@@ -165,11 +165,10 @@ class VAE(GenerativeModel):
         images = self.prepare_images(images)
         with tf.GradientTape() as tape:
             terms = self.elbo_terms(images, training=True)
-            loss = self.check_finite("loss", self.average_loss(terms["loss"]))
+            loss = self.average_loss(terms["loss"])
             scaled = self.optimizer.scale_loss(loss)
-        variables = self.trainable_variables
-        gradients = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(gradients, variables))
+        check = self.check_finite("loss", loss)
+        self.apply_checked(self.optimizer, tape, scaled, self.trainable_variables, check)
         return self.update_metrics(terms)
 
     def test_step(self, data):
