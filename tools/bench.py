@@ -53,16 +53,22 @@ import kerasgen  # noqa: E402
 
 
 class _Timer(keras.callbacks.Callback):
-    """Wall time from the end of batch `skip - 1` to the end of the last batch."""
+    """Wall time from the start of batch `skip` to the end of the epoch.
+
+    No `on_train_batch_end` hook: one would make Keras convert every step's
+    logs to Python numbers, a cost `fit` does not otherwise have.
+    """
 
     def __init__(self, skip):
         super().__init__()
         self.skip = skip
         self.start = self.end = None
 
-    def on_train_batch_end(self, batch, logs=None):
-        if batch + 1 == self.skip:
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch == self.skip:
             self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
         self.end = time.perf_counter()
 
 
@@ -85,6 +91,10 @@ class Case:
 
     def fit_seconds(self, steps, skip=2):
         # `skip` untimed batches absorb the new iterator each `fit` call makes.
+        # With steps_per_execution k, batch hooks run every k steps: skip and
+        # steps are multiples of k (the caller rounds `steps`).
+        per_call = COMPILE_KWARGS.get("steps_per_execution", 1)
+        skip = -(-skip // per_call) * per_call
         timer = _Timer(skip)
         self.model.fit(self.dataset, epochs=1, steps_per_epoch=skip + steps, callbacks=[timer], verbose=0)
         return timer.end - timer.start
@@ -111,8 +121,9 @@ class Case:
 
 def measure(case, steps, warmup, rounds):
     """Alternating timed segments; returns medians and the per-round ratios."""
-    steps = case.steps or steps
-    case.fit_seconds(max(1, warmup - 2))  # traces the train function
+    per_call = COMPILE_KWARGS.get("steps_per_execution", 1)
+    steps = -(-(case.steps or steps) // per_call) * per_call
+    case.fit_seconds(max(per_call, warmup - 2))  # traces the train function
     case.loop_seconds(warmup)  # traces the textbook step
     fit_rates, loop_rates = [], []
     for r in range(rounds):
@@ -133,7 +144,12 @@ def measure(case, steps, warmup, rounds):
 
 
 def peak_memory_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
+    """Peak resident memory of this process (VmHWM; ru_maxrss survives exec on Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024.0
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def matmul_peak_gflops(dtype, sizes=(1024, 2048, 4096), calls=5):
@@ -332,12 +348,14 @@ def gan_textbook_step(generator, discriminator, latent_dim):
 
 # -- cases --------------------------------------------------------------------
 
+COMPILE_KWARGS = {}  # extra `compile` arguments of the models trained by `fit`
+
 
 def cases_vae(batch_size):
     ds = mnist_batches(batch_size, binarize=True)
     kwargs = dict(latent_dim=16, filters=(32, 64), seed=0)
     model = kerasgen.models.VAE(**kwargs)
-    model.compile()
+    model.compile(**COMPILE_KWARGS)
     twin = kerasgen.models.VAE(**kwargs)
     return [Case("vae", model, ds, vae_textbook_step(twin.encoder, twin.decoder, 16), batch_size)]
 
@@ -346,7 +364,7 @@ def cases_aae(batch_size):
     ds = mnist_batches(batch_size)
     kwargs = dict(latent_dim=2, prior="gaussian_mixture", filters=(32, 64), discriminator_units=(512, 512), seed=0)
     model = kerasgen.models.AAE(**kwargs)
-    model.compile()
+    model.compile(**COMPILE_KWARGS)
     twin = kerasgen.models.AAE(**kwargs)
     step = aae_textbook_step(twin.encoder, twin.decoder, twin.discriminator, twin.prior)
     return [Case("aae", model, ds, step, batch_size)]
@@ -355,7 +373,7 @@ def cases_aae(batch_size):
 def _adversarial(label, make_model, batch_size):
     ds = mnist_batches(batch_size)
     model = make_model()
-    model.compile()
+    model.compile(**COMPILE_KWARGS)
     twin = make_model()
     return [Case(label, model, ds, gan_textbook_step(twin.generator, twin.discriminator, twin.latent_dim), batch_size)]
 
@@ -383,7 +401,7 @@ def cases_progan(batch_size):
     for stage in range(4):
         # Every phase lasts "forever": the timed steps stay at this stage.
         model = ProGAN(**PROGAN_BENCH_CONFIG, fade_images=10**12, stabilize_images=10**12, batch_sizes={}, seed=0)
-        model.compile()
+        model.compile(**COMPILE_KWARGS)
         model.grow(stage)
         twin = ProGAN(**PROGAN_BENCH_CONFIG, seed=0)
         step = progan_textbook_step(twin.generator, twin.discriminator, twin.generator_ema, stage,
@@ -405,7 +423,7 @@ def cases_cyclegan(batch_size, sizes=(64,)):
         ds = tf.data.Dataset.from_tensor_slices((x, y)).repeat().batch(1, drop_remainder=True).prefetch(4)
         kwargs = dict(image_shape=shape, filters=64, discriminator_filters=64, num_residual_blocks=6, seed=0)
         model = kerasgen.models.CycleGAN(**kwargs)
-        model.compile()
+        model.compile(**COMPILE_KWARGS)
         twin = kerasgen.models.CycleGAN(**kwargs)
         step = cyclegan_textbook_step(twin.generator_ab, twin.generator_ba, twin.discriminator_a, twin.discriminator_b)
         cases.append(Case(f"cyclegan {size}px", model, ds, step, 1, steps=6))
@@ -425,6 +443,8 @@ BENCHES = {
 def run_model(name, precision, args):
     """Measures every case of one model in this process; returns result dicts."""
     keras.config.set_dtype_policy(precision)
+    if args.steps_per_execution > 1:
+        COMPILE_KWARGS["steps_per_execution"] = args.steps_per_execution
     results = []
     for case in BENCHES[name](args.batch_size):
         row = dict(model=name, case=case.label, precision=precision, **measure(case, args.steps, args.warmup, args.rounds))
@@ -498,6 +518,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5, help="fit/textbook segment pairs per case")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--precision", nargs="+", default=["float32", "mixed_bfloat16"])
+    parser.add_argument("--steps-per-execution", type=int, default=1,
+                        help="compile the fit models with this many steps per call (Keras's steps_per_execution)")
     parser.add_argument("--markdown", help="also write the tables to this Markdown file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -519,7 +541,7 @@ def main(argv=None):
         print(f"matmul peak ({p} compute): {v:.0f} GFLOP/s", flush=True)
     rows = []
     common = ["--steps", str(args.steps), "--warmup", str(args.warmup), "--rounds", str(args.rounds),
-              "--batch-size", str(args.batch_size)]
+              "--batch-size", str(args.batch_size), "--steps-per-execution", str(args.steps_per_execution)]
     for name in names:
         if name == "folder":
             continue
