@@ -411,9 +411,9 @@ def cases_progan(batch_size):
     return cases
 
 
-def cases_cyclegan(batch_size, sizes=(64,)):
-    """The paper's networks (64 filters, 6 residual blocks) at 64 px RGB with
-    the paper's batch size 1 (`--batch-size` is ignored)."""
+def cases_cyclegan(batch_size, sizes=(64, 128)):
+    """The paper's networks (64 filters, 6 residual blocks) at 64 and 128 px
+    RGB with the paper's batch size 1 (`--batch-size` is ignored)."""
     cases = []
     for size in sizes:
         shape = (size, size, 3)
@@ -426,7 +426,7 @@ def cases_cyclegan(batch_size, sizes=(64,)):
         model.compile(**COMPILE_KWARGS)
         twin = kerasgen.models.CycleGAN(**kwargs)
         step = cyclegan_textbook_step(twin.generator_ab, twin.generator_ba, twin.discriminator_a, twin.discriminator_b)
-        cases.append(Case(f"cyclegan {size}px", model, ds, step, 1, steps=6))
+        cases.append(Case(f"cyclegan {size}px", model, ds, step, 1, steps=6 if size <= 64 else 3))
     return cases
 
 
