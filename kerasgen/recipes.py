@@ -11,9 +11,6 @@ import numpy as np
 from kerasgen import data
 from kerasgen.models.aae import AAE
 
-# The AAE entries were trained with Adam, not the paper's SGD (AAE.compile's defaults).
-AAE_ADAM = AAE.ADAM_OPTIMIZERS
-
 RECIPES = {
     "vae": {
         "model": {"class_name": "VAE", "config": {"image_shape": [28, 28, 1], "latent_dim": 16, "filters": [32, 64]}},
@@ -202,7 +199,8 @@ RECIPES = {
         "dataset": "mnist-5k (embedded; 4,000 train / 1,000 test after a seeded shuffle)",
         "data": "mnist",
         "binarize": False,
-        "compile": AAE_ADAM,
+        # Adam, not the paper's SGD of AAE.compile's defaults.
+        "compile": AAE.ADAM_OPTIMIZERS,
         "epochs": 40,
         "batch_size": 64,
         "seed": 0,
@@ -223,7 +221,8 @@ RECIPES = {
         "dataset": "mnist-5k (embedded; 4,000 train / 1,000 test after a seeded shuffle)",
         "data": "mnist",
         "binarize": False,
-        "compile": AAE_ADAM,
+        # Adam, not the paper's SGD of AAE.compile's defaults.
+        "compile": AAE.ADAM_OPTIMIZERS,
         "epochs": 40,
         "batch_size": 64,
         "seed": 0,

@@ -292,7 +292,7 @@ class AAE(GenerativeModel):
 
         Example:
         >>> model.compile()  # the paper's SGD settings
-        >>> model.compile(**{k: keras.optimizers.get(v) for k, v in AAE.ADAM_OPTIMIZERS.items()})
+        >>> model.compile(**AAE.ADAM_OPTIMIZERS)  # the pretrained entries' Adam (configs are copied)
 
         Args:
             reconstruction_optimizer: optimizer of the encoder and decoder in

@@ -75,7 +75,8 @@ class RunningMeans(keras.metrics.Metric):
         self.counts.assign(tf.zeros_like(self.counts))
 
     def get_config(self):
-        return {"names": list(self.names), "latest": [n for n, k in zip(self.names, self.keep) if k == 0.0], "name": self.name}
+        latest = [n for n, k in zip(self.names, self.keep) if k == 0.0]
+        return {"names": list(self.names), "latest": latest, "name": self.name}
 
 
 def _multi_worker():
