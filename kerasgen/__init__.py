@@ -14,14 +14,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 
-from kerasgen import callbacks  # noqa: E402
-from kerasgen import data  # noqa: E402
-from kerasgen import distribute  # noqa: E402
-from kerasgen import distributions  # noqa: E402
-from kerasgen import layers  # noqa: E402
-from kerasgen import losses  # noqa: E402
-from kerasgen import metrics  # noqa: E402
-from kerasgen import models  # noqa: E402
-from kerasgen import zoo  # noqa: E402
+from kerasgen import (
+    callbacks,  # noqa: E402
+    data,  # noqa: E402
+    distribute,  # noqa: E402
+    distributions,  # noqa: E402
+    layers,  # noqa: E402
+    losses,  # noqa: E402
+    metrics,  # noqa: E402
+    models,  # noqa: E402
+    zoo,  # noqa: E402
+)
 
-__all__ = ["callbacks", "data", "distribute", "distributions", "layers", "losses", "metrics", "models", "zoo", "__version__"]
+__all__ = [
+    "callbacks",
+    "data",
+    "distribute",
+    "distributions",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "zoo",
+    "__version__",
+]

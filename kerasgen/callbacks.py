@@ -238,7 +238,10 @@ class Checkpoint(keras.callbacks.Callback):
         if bad:
             import warnings
 
-            warnings.warn(f"Not checkpointing step {self.step}: non-finite {sorted(bad)}; the last good checkpoint is kept.")
+            warnings.warn(
+                f"Not checkpointing step {self.step}: non-finite {sorted(bad)}; the last good checkpoint is kept.",
+                stacklevel=2,
+            )
             return False
         import shutil
         import tempfile
@@ -316,7 +319,9 @@ class Checkpoint(keras.callbacks.Callback):
             for generator, value in zip(generators, state["seed_generators"]):
                 generator.state.assign(np.asarray(value, dtype=generator.state.dtype))
             return int(state["step"]), int(state["epoch"])
-        raise FileNotFoundError(f"No readable checkpoint in {directory}" + (": " + "; ".join(errors) if errors else "."))
+        raise FileNotFoundError(
+            f"No readable checkpoint in {directory}" + (": " + "; ".join(errors) if errors else ".")
+        )
 
 
 def _loss_scaling(model):
@@ -360,7 +365,9 @@ class TrainingHealthMonitor(keras.callbacks.Callback):
     >>> model.fit(ds, epochs=5, callbacks=[kerasgen.callbacks.TrainingHealthMonitor()])
     """
 
-    def __init__(self, d_loss_floor=0.01, patience=200, check_every=200, num_samples=64, min_diversity_ratio=0.2, seed=0):
+    def __init__(
+        self, d_loss_floor=0.01, patience=200, check_every=200, num_samples=64, min_diversity_ratio=0.2, seed=0
+    ):
         super().__init__()
         self.d_loss_floor = float(d_loss_floor)
         self.patience = int(patience)
@@ -425,8 +432,16 @@ class TrainingHealthMonitor(keras.callbacks.Callback):
 
 # Ten distinct colours (one per digit class), then grey for unlabelled codes.
 _LABEL_COLOURS = (
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
 )
 
 

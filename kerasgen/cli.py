@@ -49,6 +49,7 @@ def _training_data(args, model, training, batch_size, seed):
         num_batches = int(finite.cardinality())
         if num_batches < 0:
             num_batches = sum(1 for _ in finite)
+
         def stream():
             return data.dataset(args.data, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, **kwargs)
 
@@ -65,9 +66,15 @@ def _training_data(args, model, training, batch_size, seed):
         larger = max(len(images[0]), len(images[1]))
         return stream, (larger // batch_size if drop else -(-larger // batch_size)), None
     test_images, test_labels = recipes.embedded_split(training, "test")
+
     def stream():
         return data.dataset(
-            images, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, labels=labels if use_labels else None
+            images,
+            model.image_shape,
+            batch_size=batch_size,
+            seed=seed,
+            repeat=True,
+            labels=labels if use_labels else None,
         )
 
     val = data.dataset(
@@ -153,17 +160,36 @@ def _train(args, out, state_dir):
     # would see; a run stopped mid-epoch first finishes that epoch.
     epoch, within = divmod(step, steps_per_epoch)
     if within:
-        model.fit(stream().skip(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - within, **fit_args)
+        model.fit(
+            stream().skip(step),
+            initial_epoch=epoch,
+            epochs=epoch + 1,
+            steps_per_epoch=steps_per_epoch - within,
+            **fit_args,
+        )
         epoch += 1
     if epoch < epochs:
-        model.fit(stream().skip(epoch * steps_per_epoch), initial_epoch=epoch, epochs=epochs, steps_per_epoch=steps_per_epoch, **fit_args)
+        model.fit(
+            stream().skip(epoch * steps_per_epoch),
+            initial_epoch=epoch,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            **fit_args,
+        )
     if distribute.is_chief(strategy):
         model.save(os.path.join(out, "model.keras"))
         model.export(os.path.join(out, "export"), overwrite=True, verbose=False)
         with open(os.path.join(out, "run.json"), "w") as f:
             json.dump(
-                {"entry": args.name, "epochs": epochs, "steps_per_epoch": steps_per_epoch, "batch_size": batch_size,
-                 "seed": seed, "data": args.data or training.get("data"), "precision": getattr(args, "precision", "float32")},
+                {
+                    "entry": args.name,
+                    "epochs": epochs,
+                    "steps_per_epoch": steps_per_epoch,
+                    "batch_size": batch_size,
+                    "seed": seed,
+                    "data": args.data or training.get("data"),
+                    "precision": getattr(args, "precision", "float32"),
+                },
                 f,
                 indent=2,
             )
@@ -208,7 +234,9 @@ def cmd_eval(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="kerasgen", description="Generative models for Keras 3: train, sample, export.")
+    parser = argparse.ArgumentParser(
+        prog="kerasgen", description="Generative models for Keras 3: train, sample, export."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("list", help="list the zoo entries").set_defaults(fn=cmd_list)

@@ -84,14 +84,12 @@ def to_model_range(images, value_range=None, name="images"):
         images = images[..., None]
     if images.ndim != 4:
         raise ValueError(
-            f"{name} must have shape (n, height, width) or (n, height, width, "
-            f"channels); got shape {images.shape}."
+            f"{name} must have shape (n, height, width) or (n, height, width, channels); got shape {images.shape}."
         )
     if images.shape[0] == 0:
         raise ValueError(f"{name} is empty: shape {images.shape}.")
     if images.dtype == np.bool_ or not (
-        np.issubdtype(images.dtype, np.integer)
-        or np.issubdtype(images.dtype, np.floating)
+        np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)
     ):
         raise TypeError(f"{name} must be uint8 or float; got dtype {images.dtype}.")
     if np.issubdtype(images.dtype, np.floating) and not np.all(np.isfinite(images)):
@@ -124,10 +122,7 @@ def to_model_range(images, value_range=None, name="images"):
     if hi <= lo:
         raise ValueError(f"value_range must have low < high; got {value_range}.")
     if low < lo - 1e-6 or high > hi + 1e-6:
-        raise ValueError(
-            f"{name} has values in [{low:g}, {high:g}], outside the declared "
-            f"value_range {value_range}."
-        )
+        raise ValueError(f"{name} has values in [{low:g}, {high:g}], outside the declared value_range {value_range}.")
     out = (images.astype("float32") - lo) / (hi - lo) * 2.0 - 1.0
     return np.clip(out, -1.0, 1.0)
 
@@ -171,8 +166,7 @@ def _scan_folder(directory, strict):
                 with Image.open(path) as img:
                     if img.width * img.height > MAX_IMAGE_PIXELS:
                         raise ValueError(
-                            f"{img.width}x{img.height} pixels is larger than "
-                            f"the limit of {MAX_IMAGE_PIXELS} pixels"
+                            f"{img.width}x{img.height} pixels is larger than the limit of {MAX_IMAGE_PIXELS} pixels"
                         )
                     img.load()
                     kind = (img.format, img.mode)
@@ -187,7 +181,7 @@ def _scan_folder(directory, strict):
                 f"{len(bad)} bad file(s) in image folder {directory!r}:\n{report}\n"
                 "Remove them, or pass strict=False to leave them out."
             )
-        warnings.warn(f"Leaving out {len(bad)} bad file(s) in {directory!r}:\n{report}")
+        warnings.warn(f"Leaving out {len(bad)} bad file(s) in {directory!r}:\n{report}", stacklevel=2)
     if not paths:
         raise ValueError(f"Image folder {directory!r} contains no readable images.")
     return paths
@@ -228,20 +222,14 @@ def _resize_and_crop(image, height, width, random_crop=False, seed=None):
 
 def _check_channels(channels, expected, name):
     if channels is not None and expected is not None and channels != expected:
-        raise ValueError(
-            f"{name} has {channels} channel(s) but the model expects "
-            f"{expected} (image_shape[-1])."
-        )
+        raise ValueError(f"{name} has {channels} channel(s) but the model expects {expected} (image_shape[-1]).")
 
 
 def _split_element(element):
     """Returns (image, label or None) from a dataset element."""
     if isinstance(element, dict):
         if "image" not in element:
-            raise ValueError(
-                "Dataset elements are dicts without an 'image' key; got keys "
-                f"{sorted(element)}."
-            )
+            raise ValueError(f"Dataset elements are dicts without an 'image' key; got keys {sorted(element)}.")
         return element["image"], element.get("label")
     if isinstance(element, (tuple, list)):
         return element[0], (element[1] if len(element) > 1 else None)
@@ -342,9 +330,7 @@ def dataset(
         if labels is not None:
             labels = np.asarray(labels)
             if labels.shape[0] != arr.shape[0]:
-                raise ValueError(
-                    f"labels has {labels.shape[0]} entries but images has {arr.shape[0]}."
-                )
+                raise ValueError(f"labels has {labels.shape[0]} entries but images has {arr.shape[0]}.")
             ds = tf.data.Dataset.from_tensor_slices((arr, labels))
         else:
             ds = tf.data.Dataset.from_tensor_slices(arr)
@@ -380,7 +366,9 @@ def dataset(
         def flip(index, element):
             # Stateless: an image's flip depends only on (seed, its position).
             image, label = (element[0], element[1]) if has_labels else (element, None)
-            image = tf.image.stateless_random_flip_left_right(image, seed=tf.stack([tf.constant(seed, tf.int64), index]))
+            image = tf.image.stateless_random_flip_left_right(
+                image, seed=tf.stack([tf.constant(seed, tf.int64), index])
+            )
             return (image, label) if has_labels else image
 
         ds = ds.enumerate().map(flip, num_parallel_calls=tf.data.AUTOTUNE)
@@ -416,9 +404,7 @@ def _folder_source(scanned, channels):
     native_mode = "L" if channels == 1 else "RGB"
     paths = [path for path, _ in scanned]
     # 0: Pillow, 1: PNG, 2: JPEG.
-    decoder = [
-        {"PNG": 1, "JPEG": 2}.get(fmt, 0) if mode == native_mode else 0 for _, (fmt, mode) in scanned
-    ]
+    decoder = [{"PNG": 1, "JPEG": 2}.get(fmt, 0) if mode == native_mode else 0 for _, (fmt, mode) in scanned]
 
     def load(path):
         return _load_image_file(path.decode(), channels)
@@ -443,9 +429,7 @@ def _tfds_source(name, split, data_dir, download):
     import tensorflow_datasets as tfds
 
     try:
-        return tfds.load(
-            name, split=split, data_dir=data_dir, download=download, shuffle_files=False
-        )
+        return tfds.load(name, split=split, data_dir=data_dir, download=download, shuffle_files=False)
     except Exception as e:
         raise ValueError(
             f"Could not read tfds dataset {name!r} (split {split!r}) from "
@@ -597,9 +581,7 @@ def ink_transform(images):
     x = to_model_range(images, name="images")
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=-1.0)
     h, w = x.shape[1:3]
-    dilated = np.max(
-        np.stack([padded[:, i : i + h, j : j + w] for i in range(3) for j in range(3)]), axis=0
-    )
+    dilated = np.max(np.stack([padded[:, i : i + h, j : j + w] for i in range(3) for j in range(3)]), axis=0)
     return (-dilated).astype("float32")
 
 

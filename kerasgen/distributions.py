@@ -75,7 +75,8 @@ def gaussian_mixture(num_components=10, radius=4.0, radial_scale=1.0, tangential
     # Scale matrix columns: the radial and tangential axes, scaled.
     scale = np.stack([radial_scale * directions, tangential_scale * normals], axis=2)
     components = tfd.MultivariateNormalTriL(
-        loc=tf.constant(locs, tf.float32), scale_tril=tf.linalg.cholesky(tf.constant(scale @ np.transpose(scale, (0, 2, 1)), tf.float32))
+        loc=tf.constant(locs, tf.float32),
+        scale_tril=tf.linalg.cholesky(tf.constant(scale @ np.transpose(scale, (0, 2, 1)), tf.float32)),
     )
     return tfd.MixtureSameFamily(
         mixture_distribution=tfd.Categorical(logits=tf.zeros([k])),
@@ -310,5 +311,5 @@ def kl_divergence(q, p, z=None):
         return tfd.kl_divergence(q, p), True
     except NotImplementedError:
         if z is None:
-            raise ValueError(f"No closed-form KL between {q.name} and {p.name}: pass samples z.")
+            raise ValueError(f"No closed-form KL between {q.name} and {p.name}: pass samples z.") from None
         return q.log_prob(z) - p.log_prob(z), False

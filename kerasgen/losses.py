@@ -46,9 +46,7 @@ def _per_example_mean(x):
     """Casts to float32 and averages every axis except the batch axis."""
     x = tf.cast(x, "float32")
     if x.shape.rank == 0:
-        raise ValueError(
-            "Expected a tensor with a leading batch axis, got a scalar."
-        )
+        raise ValueError("Expected a tensor with a leading batch axis, got a scalar.")
     if x.shape.rank == 1:
         return x
     return tf.reduce_mean(x, axis=list(range(1, x.shape.rank)))
@@ -63,9 +61,7 @@ def _reduce(per_example_loss, per_example):
 def _sum_terms(real_term, fake_term, per_example):
     if per_example:
         return real_term + fake_term
-    return tf.nn.compute_average_loss(real_term) + tf.nn.compute_average_loss(
-        fake_term
-    )
+    return tf.nn.compute_average_loss(real_term) + tf.nn.compute_average_loss(fake_term)
 
 
 # Minimax (Goodfellow et al. 2014). With D(x) = sigmoid(l):
@@ -150,9 +146,7 @@ def modified_discriminator_loss(real_logits, fake_logits, per_example=False):
     loss = modified_discriminator_loss(tf.ones((4, 1)), -tf.ones((4, 1)))
     ```
     """
-    return minimax_discriminator_loss(
-        real_logits, fake_logits, per_example=per_example
-    )
+    return minimax_discriminator_loss(real_logits, fake_logits, per_example=per_example)
 
 
 def least_squares_generator_loss(fake_logits, per_example=False):
@@ -179,9 +173,7 @@ def least_squares_generator_loss(fake_logits, per_example=False):
     return _reduce(per, per_example)
 
 
-def least_squares_discriminator_loss(
-    real_logits, fake_logits, per_example=False
-):
+def least_squares_discriminator_loss(real_logits, fake_logits, per_example=False):
     """LSGAN discriminator loss: 0.5 * (E[(D(x) - 1)^2] + E[D(G(z))^2]).
 
     Args:
@@ -297,9 +289,7 @@ def _flat_square_sum(x):
     return tf.reduce_sum(tf.reshape(tf.square(x), [tf.shape(x)[0], -1]), axis=1)
 
 
-def gradient_penalty(
-    discriminator, real, fake, seed=None, target=1.0, per_example=False, epsilon=None
-):
+def gradient_penalty(discriminator, real, fake, seed=None, target=1.0, per_example=False, epsilon=None):
     """WGAN-GP penalty: E[(||grad D(x_hat)||_2 - target)^2].
 
     x_hat = alpha * real + (1 - alpha) * fake with alpha ~ U[0, 1] drawn once
@@ -336,9 +326,7 @@ def gradient_penalty(
     real = tf.convert_to_tensor(real)
     fake = tf.cast(fake, real.dtype)
     batch = tf.shape(real)[0]
-    alpha_shape = tf.concat(
-        [[batch], tf.ones([tf.rank(real) - 1], dtype="int32")], axis=0
-    )
+    alpha_shape = tf.concat([[batch], tf.ones([tf.rank(real) - 1], dtype="int32")], axis=0)
     if epsilon is None:
         alpha = keras.random.uniform(alpha_shape, dtype=real.dtype, seed=seed)
     else:
@@ -455,24 +443,16 @@ def get(identifier, kind=None):
     ```
     """
     if kind is not None and kind not in _KINDS:
-        raise ValueError(
-            f"Unknown loss kind {kind!r}. Expected one of {list(_KINDS)} or None."
-        )
+        raise ValueError(f"Unknown loss kind {kind!r}. Expected one of {list(_KINDS)} or None.")
     if callable(identifier):
         return identifier
     if isinstance(identifier, (tuple, list)):
         if len(identifier) != 2 or not all(callable(f) for f in identifier):
-            raise ValueError(
-                "Expected a (generator_loss, discriminator_loss) pair of "
-                f"callables, got {identifier!r}."
-            )
+            raise ValueError(f"Expected a (generator_loss, discriminator_loss) pair of callables, got {identifier!r}.")
         pair = tuple(identifier)
     elif isinstance(identifier, str):
         if identifier not in _FAMILIES:
-            raise ValueError(
-                f"Unknown GAN loss {identifier!r}. Valid names: "
-                f"{', '.join(sorted(_FAMILIES))}."
-            )
+            raise ValueError(f"Unknown GAN loss {identifier!r}. Valid names: {', '.join(sorted(_FAMILIES))}.")
         pair = _FAMILIES[identifier]
     else:
         raise ValueError(

@@ -30,8 +30,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import linalg
 
-from kerasgen import data
-from kerasgen import zoo
+from kerasgen import data, zoo
 
 DIGITS_ENTRY = "mnist_classifier"
 DIGITS_IMAGE_SHAPE = (28, 28, 1)
@@ -62,9 +61,7 @@ def feature_statistics(features):
     """
     features = _check_features(features, "features")
     if features.shape[0] < 2:
-        raise ValueError(
-            f"At least 2 feature vectors are needed for a covariance; got {features.shape[0]}."
-        )
+        raise ValueError(f"At least 2 feature vectors are needed for a covariance; got {features.shape[0]}.")
     return features.mean(axis=0), np.cov(features, rowvar=False)
 
 
@@ -99,9 +96,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps=FID_EPS):
         raise ValueError(f"Means must be vectors of the same length; got {mu1.shape} and {mu2.shape}.")
     d = mu1.shape[0]
     if sigma1.shape != (d, d) or sigma2.shape != (d, d):
-        raise ValueError(
-            f"Covariances must have shape ({d}, {d}); got {sigma1.shape} and {sigma2.shape}."
-        )
+        raise ValueError(f"Covariances must have shape ({d}, {d}); got {sigma1.shape} and {sigma2.shape}.")
 
     diff = mu1 - mu2
     with warnings.catch_warnings():
@@ -239,9 +234,7 @@ class FeatureExtractor:
             elif have == 1 and channels == 3:
                 x = tf.repeat(x, 3, axis=-1)
             else:
-                raise ValueError(
-                    f"The {self.name} extractor takes 1- or 3-channel images; got {have} channels."
-                )
+                raise ValueError(f"The {self.name} extractor takes 1- or 3-channel images; got {have} channels.")
         if x.shape[1] != height or x.shape[2] != width:
             x = tf.image.resize(x, (height, width), method="bilinear", antialias=True)
             x = tf.clip_by_value(x, -1.0, 1.0)

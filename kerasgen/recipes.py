@@ -25,7 +25,10 @@ RECIPES = {
         "seed": 0,
     },
     "autoencoder": {
-        "model": {"class_name": "Autoencoder", "config": {"image_shape": [28, 28, 1], "latent_dim": 16, "filters": [32, 64]}},
+        "model": {
+            "class_name": "Autoencoder",
+            "config": {"image_shape": [28, 28, 1], "latent_dim": 16, "filters": [32, 64]},
+        },
         "description": "Convolutional autoencoder on MNIST-5k: the non-generative baseline (no generate()).",
         "paper": "Hinton & Salakhutdinov, Reducing the Dimensionality of Data with Neural Networks, Science 2006",
         "dataset": "mnist-5k (embedded; 4,000 train / 1,000 test after a seeded shuffle)",
@@ -38,8 +41,14 @@ RECIPES = {
     "cyclegan": {
         "model": {
             "class_name": "CycleGAN",
-            "config": {"image_shape": [28, 28, 1], "filters": 8, "discriminator_filters": 8,
-                       "num_residual_blocks": 3, "pool_size": 50, "seed": 0},
+            "config": {
+                "image_shape": [28, 28, 1],
+                "filters": 8,
+                "discriminator_filters": 8,
+                "num_residual_blocks": 3,
+                "pool_size": 50,
+                "seed": 0,
+            },
         },
         "description": "CycleGAN (Zhu et al. 2017) on a known-answer task: MNIST digits <-> thick dark-ink digits "
         "(3x3 dilation then inversion), trained on disjoint halves of MNIST-5k.",
@@ -231,11 +240,18 @@ RECIPES = {
         "model": {
             "class_name": "ProGAN",
             "config": {
-                "resolution": 32, "channels": 1, "latent_dim": 64, "fmap_base": 256, "fmap_max": 64,
-                "fade_images": 4000, "stabilize_images": 4000, "batch_sizes": {"4": 16, "8": 16, "16": 16, "32": 16},
+                "resolution": 32,
+                "channels": 1,
+                "latent_dim": 64,
+                "fmap_base": 256,
+                "fmap_max": 64,
+                "fade_images": 4000,
+                "stabilize_images": 4000,
+                "batch_sizes": {"4": 16, "8": 16, "16": 16, "32": 16},
                 # Paper: 0.999 over millions of images; this 28k-image run uses 0.99 so that the
                 # EMA generator is not dominated by the weights of earlier stages.
-                "ema_decay": 0.99, "seed": 0,
+                "ema_decay": 0.99,
+                "seed": 0,
             },
         },
         "description": "Progressive-growing GAN (WGAN-GP, equalized LR, pixel norm, minibatch stddev) grown 4x4 -> 32x32 on MNIST-5k.",
@@ -255,12 +271,18 @@ RECIPES = {
         "model": {
             "class_name": "ProGAN",
             "config": {
-                "resolution": 256, "channels": 3, "latent_dim": 512, "fmap_base": 8192, "fmap_max": 512,
+                "resolution": 256,
+                "channels": 3,
+                "latent_dim": 512,
+                "fmap_base": 8192,
+                "fmap_max": 512,
                 # The reference code's 600k images per fade-in and per stabilization
                 # (the paper's appendix A.1 describes 800k for CelebA-HQ).
-                "fade_images": 600000, "stabilize_images": 600000,
+                "fade_images": 600000,
+                "stabilize_images": 600000,
                 "batch_sizes": {"4": 16, "8": 16, "16": 16, "32": 16, "64": 16, "128": 16, "256": 14},
-                "ema_decay": 0.999, "seed": 0,
+                "ema_decay": 0.999,
+                "seed": 0,
             },
         },
         "description": "ProGAN recipe for CelebA-HQ at 256x256 with the paper's schedule and hyperparameters "
@@ -351,7 +373,6 @@ def evaluate(model, images, labels=None, num_importance_samples=1000, seed=0):
         floor = [model.sample_prior(len(x), seed=s).numpy() for s in (seed + 1, seed + 2)]
         results["prior_mmd_floor"] = distributions.maximum_mean_discrepancy(*floor)
     return results
-
 
 
 def evaluate_progan(model, images, seed=0):

@@ -81,9 +81,7 @@ def names(kind="model"):
     """
     root = zoo_root()
     found = sorted(
-        d
-        for d in os.listdir(root)
-        if NAME_PATTERN.match(d) and os.path.isfile(os.path.join(root, d, METADATA_FILE))
+        d for d in os.listdir(root) if NAME_PATTERN.match(d) and os.path.isfile(os.path.join(root, d, METADATA_FILE))
     )
     if kind is None:
         return found
@@ -122,18 +120,14 @@ def entry_dir(name_or_path):
         path = os.path.abspath(name_or_path)
         _refuse_non_entry(path)
         if not os.path.isfile(os.path.join(path, CONFIG_FILE)):
-            raise FileNotFoundError(
-                f"{path!r} is not a zoo entry folder: it has no {CONFIG_FILE}."
-            )
+            raise FileNotFoundError(f"{path!r} is not a zoo entry folder: it has no {CONFIG_FILE}.")
         return path
     validate_name(name_or_path)
     available = names(kind=None)
     if name_or_path not in available:
         close = difflib.get_close_matches(name_or_path, available, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(
-            f"Unknown zoo entry {name_or_path!r}.{hint} Available: {', '.join(available)}."
-        )
+        raise ValueError(f"Unknown zoo entry {name_or_path!r}.{hint} Available: {', '.join(available)}.")
     return os.path.join(zoo_root(), name_or_path)
 
 
@@ -175,9 +169,7 @@ def registered_classes():
     return {
         cls.__name__: cls
         for cls in vars(models).values()
-        if inspect.isclass(cls)
-        and issubclass(cls, models.GenerativeModel)
-        and cls is not models.GenerativeModel
+        if inspect.isclass(cls) and issubclass(cls, models.GenerativeModel) and cls is not models.GenerativeModel
     }
 
 
@@ -462,4 +454,3 @@ def _fetch_entry(url):
         else:
             _download(urllib.parse.urljoin(base, fname), dest, info.get("sha256"))
     return folder
-

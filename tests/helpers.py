@@ -6,7 +6,6 @@ import subprocess
 import sys
 import textwrap
 
-import keras
 import numpy as np
 
 import kerasgen

@@ -59,7 +59,9 @@ def test_codes_match_the_prior_better_than_a_plain_autoencoder(mnist):
     steps = 600
     keras.utils.set_random_seed(0)
     ds = kerasgen.data.dataset(x, (28, 28, 1), batch_size=64, repeat=True)
-    aae = _train(AAE(latent_dim=2, prior="gaussian_mixture", filters=(16, 32), discriminator_units=(256, 256), seed=0), ds, steps)
+    aae = _train(
+        AAE(latent_dim=2, prior="gaussian_mixture", filters=(16, 32), discriminator_units=(256, 256), seed=0), ds, steps
+    )
     keras.utils.set_random_seed(0)
     ae = _train(Autoencoder(latent_dim=2, filters=(16, 32), seed=0), ds, steps)
     reference = aae.sample_prior(len(xv), seed=1).numpy()
@@ -278,7 +280,9 @@ def test_latent_scatter_writes_a_coloured_png(tmp_path):
     # White background, grey prior samples, and the first class's colour.
     assert (255, 255, 255) in colours and (200, 200, 200) in colours and (31, 119, 180) in colours
     with pytest.raises(ValueError, match="2-D latent"):
-        kerasgen.callbacks.LatentScatter(str(tmp_path), x).write(str(tmp_path / "a.png"), AAE(**{**TINY, "latent_dim": 3, "prior": "normal"}))
+        kerasgen.callbacks.LatentScatter(str(tmp_path), x).write(
+            str(tmp_path / "a.png"), AAE(**{**TINY, "latent_dim": 3, "prior": "normal"})
+        )
 
 
 # Measured prior-match MMD^2 of the entries: 0.090 (ring) and 0.141 (swiss roll,

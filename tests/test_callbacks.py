@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import kerasgen
 from kerasgen.callbacks import KLWarmup, SampleGrid, image_grid
 from kerasgen.models import VAE, Autoencoder
 from tests import helpers

@@ -77,7 +77,6 @@ def test_mixed_float16_run_resumes_with_its_loss_scalers(tmp_path, capsys):
     import json
 
     import keras
-
     from PIL import Image
 
     folder = tmp_path / "images"
@@ -85,8 +84,22 @@ def test_mixed_float16_run_resumes_with_its_loss_scalers(tmp_path, capsys):
     for i, image in enumerate(np.random.default_rng(0).integers(0, 256, (8, 28, 28), dtype=np.uint8)):
         Image.fromarray(image).save(folder / f"{i}.png")
     out = str(tmp_path / "run")
-    base = ["train", "autoencoder", "--data", str(folder), "--batch-size", "4", "--steps-per-epoch", "2",
-            "--out", out, "--verbose", "0", "--grid-every", "10"]
+    base = [
+        "train",
+        "autoencoder",
+        "--data",
+        str(folder),
+        "--batch-size",
+        "4",
+        "--steps-per-epoch",
+        "2",
+        "--out",
+        out,
+        "--verbose",
+        "0",
+        "--grid-every",
+        "10",
+    ]
     assert cli.main(base + ["--epochs", "1", "--precision", "mixed_float16"]) == 0
     assert keras.config.dtype_policy().name == "float32"  # the caller's policy is back
     with open(os.path.join(out, "run.json")) as f:

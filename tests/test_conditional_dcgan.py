@@ -13,8 +13,15 @@ from kerasgen import data, metrics, zoo
 from kerasgen.models import DCGAN, ConditionalDCGAN
 from tests import helpers
 
-TINY = dict(image_shape=(16, 16, 1), num_classes=3, latent_dim=5, embedding_dim=4, generator_filters=4,
-            discriminator_filters=4, seed=3)
+TINY = dict(
+    image_shape=(16, 16, 1),
+    num_classes=3,
+    latent_dim=5,
+    embedding_dim=4,
+    generator_filters=4,
+    discriminator_filters=4,
+    seed=3,
+)
 
 
 def _labelled(n=8, seed=0):
@@ -120,8 +127,8 @@ def test_round_trips_and_export_with_labels(tmp_path):
         loaded = tf.saved_model.load({export_dir!r})
         assert sorted(loaded.signatures) == ["generate", "serving_default"], sorted(loaded.signatures)
         fn = loaded.signatures["generate"]
-        out = fn(latents=tf.constant(np.load({str(tmp_path / 'z.npy')!r})), labels=tf.constant(np.load({str(tmp_path / 'y.npy')!r})))
-        np.save({str(tmp_path / 'out.npy')!r}, out["images"].numpy())
+        out = fn(latents=tf.constant(np.load({str(tmp_path / "z.npy")!r})), labels=tf.constant(np.load({str(tmp_path / "y.npy")!r})))
+        np.save({str(tmp_path / "out.npy")!r}, out["images"].numpy())
         """
     )
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), model.generate_from_latents(z, labels), atol=1e-4)
@@ -142,4 +149,6 @@ def test_sample_grid_callback_cycles_the_classes(tmp_path):
     model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[grid])
     assert len(grid.written) == 1 and os.path.isfile(grid.written[0])
     z = keras.ops.convert_to_numpy(model.sample_latents(6, seed=0))
-    np.testing.assert_allclose(model.decode_in_batches(z), model.generate_from_latents(z, [0, 1, 2, 0, 1, 2]), atol=1e-6)
+    np.testing.assert_allclose(
+        model.decode_in_batches(z), model.generate_from_latents(z, [0, 1, 2, 0, 1, 2]), atol=1e-6
+    )

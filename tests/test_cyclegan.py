@@ -15,8 +15,13 @@ from kerasgen.models.linear_decay import LinearDecay
 from tests import helpers
 
 TINY = dict(
-    image_shape=(8, 8, 1), filters=2, discriminator_filters=2, num_residual_blocks=1, discriminator_layers=1,
-    pool_size=3, seed=1,
+    image_shape=(8, 8, 1),
+    filters=2,
+    discriminator_filters=2,
+    num_residual_blocks=1,
+    discriminator_layers=1,
+    pool_size=3,
+    seed=1,
 )
 
 

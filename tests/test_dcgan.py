@@ -81,7 +81,11 @@ def test_initialization_is_normal_002_with_a_fresh_initializer_per_layer(paper_m
     # A reused seeded initializer would give every layer the same first draws.
     prefixes = [k.ravel()[:32] for k in kernels]
     assert len({p.tobytes() for p in prefixes}) == len(prefixes)
-    for bn in [l for l in paper_model.generator.layers + paper_model.discriminator.layers if isinstance(l, layers.BatchNormalization)]:
+    for bn in [
+        l
+        for l in paper_model.generator.layers + paper_model.discriminator.layers
+        if isinstance(l, layers.BatchNormalization)
+    ]:
         gamma = bn.gamma.numpy()
         assert abs(gamma.mean() - 1.0) < 0.01 and abs(gamma.std() - 0.02) < 0.01
         assert bn.momentum == 0.9 and bn.epsilon == 1e-5

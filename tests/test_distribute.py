@@ -84,22 +84,71 @@ CASES = {
     "Autoencoder": dict(cls="Autoencoder", kwargs=dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1)),
     "VAE": dict(cls="VAE", kwargs=dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1)),
     # Synchronized BatchNorm: statistics over the global batch, as on one device.
-    "DCGAN": dict(cls="DCGAN", kwargs=dict(image_shape=(16, 16, 1), latent_dim=5, generator_filters=4,
-                                           discriminator_filters=4, synchronized_batch_norm=True, seed=2)),
-    "ConditionalDCGAN": dict(cls="ConditionalDCGAN", data="labeled",
-                             kwargs=dict(image_shape=(16, 16, 1), num_classes=3, latent_dim=5, embedding_dim=2,
-                                         generator_filters=4, discriminator_filters=4,
-                                         synchronized_batch_norm=True, ema_decay=0.9, seed=2)),
+    "DCGAN": dict(
+        cls="DCGAN",
+        kwargs=dict(
+            image_shape=(16, 16, 1),
+            latent_dim=5,
+            generator_filters=4,
+            discriminator_filters=4,
+            synchronized_batch_norm=True,
+            seed=2,
+        ),
+    ),
+    "ConditionalDCGAN": dict(
+        cls="ConditionalDCGAN",
+        data="labeled",
+        kwargs=dict(
+            image_shape=(16, 16, 1),
+            num_classes=3,
+            latent_dim=5,
+            embedding_dim=2,
+            generator_filters=4,
+            discriminator_filters=4,
+            synchronized_batch_norm=True,
+            ema_decay=0.9,
+            seed=2,
+        ),
+    ),
     # Dropout in D: the masks of the global batch are drawn once and split.
-    "GAN": dict(cls="GAN", kwargs=dict(image_shape=(8, 8, 1), latent_dim=4, generator_units=(8,),
-                                       discriminator_units=(16, 8), dropout=0.3, ema_decay=0.9, seed=3)),
+    "GAN": dict(
+        cls="GAN",
+        kwargs=dict(
+            image_shape=(8, 8, 1),
+            latent_dim=4,
+            generator_units=(8,),
+            discriminator_units=(16, 8),
+            dropout=0.3,
+            ema_decay=0.9,
+            seed=3,
+        ),
+    ),
     # Gaussian encoder: reparameterization noise and prior samples are global draws.
-    "AAE": dict(cls="AAE", kwargs=dict(image_shape=(8, 8, 1), latent_dim=2, filters=(4, 8),
-                                       discriminator_units=(8, 8), gaussian_encoder=True, seed=4)),
+    "AAE": dict(
+        cls="AAE",
+        kwargs=dict(
+            image_shape=(8, 8, 1),
+            latent_dim=2,
+            filters=(4, 8),
+            discriminator_units=(8, 8),
+            gaussian_encoder=True,
+            seed=4,
+        ),
+    ),
     # Supervised variant: prior samples from each label's component.
-    "AAE-supervised": dict(cls="AAE", data="labeled",
-                           kwargs=dict(image_shape=(8, 8, 1), latent_dim=2, num_classes=10, filters=(4, 8),
-                                       prior="gaussian_mixture", discriminator_units=(8,), seed=4)),
+    "AAE-supervised": dict(
+        cls="AAE",
+        data="labeled",
+        kwargs=dict(
+            image_shape=(8, 8, 1),
+            latent_dim=2,
+            num_classes=10,
+            filters=(4, 8),
+            prior="gaussian_mixture",
+            discriminator_units=(8,),
+            seed=4,
+        ),
+    ),
     # Two steps with a pool of 6 images: the first step's 8 fakes per
     # direction fill it and the last two may already swap, the second step
     # swaps; the pool is global (see image_pool.py).
@@ -107,17 +156,41 @@ CASES = {
     # subtracts them again), so their gradient is rounding noise that Adam
     # turns into steps of up to ~lr: they are bounded by 3 * lr per step
     # instead, and the four networks' outputs must agree.
-    "CycleGAN": dict(cls="CycleGAN", data="unpaired", steps=2,
-                     inert=r"^(stem_conv|down_\d+_conv|up_\d+_conv|residual_\d+/conv_\d|conv_[1-9]\d*)/bias$",
-                     outputs=("generator_ab", "generator_ba", "discriminator_a", "discriminator_b"),
-                     kwargs=dict(image_shape=(16, 16, 1), filters=2, discriminator_filters=2,
-                                 num_residual_blocks=1, discriminator_layers=2, pool_size=6, seed=5)),
+    "CycleGAN": dict(
+        cls="CycleGAN",
+        data="unpaired",
+        steps=2,
+        inert=r"^(stem_conv|down_\d+_conv|up_\d+_conv|residual_\d+/conv_\d|conv_[1-9]\d*)/bias$",
+        outputs=("generator_ab", "generator_ba", "discriminator_a", "discriminator_b"),
+        kwargs=dict(
+            image_shape=(16, 16, 1),
+            filters=2,
+            discriminator_filters=2,
+            num_residual_blocks=1,
+            discriminator_layers=2,
+            pool_size=6,
+            seed=5,
+        ),
+    ),
     # Two steps: the first ends the 4x4 stage (8 images), the networks grow,
     # the second trains 8x8 in its fade-in at alpha (8 - 4) / 32; D's
     # minibatch stddev groups span the global batch (group size 4).
-    "ProGAN": dict(cls="ProGAN", steps=2, state=dict(images_seen=16, stage=1, alpha=0.125),
-                   kwargs=dict(resolution=8, channels=1, latent_dim=8, fmap_base=16, fmap_max=8,
-                               stabilize_images=4, fade_images=32, batch_sizes={}, seed=6)),
+    "ProGAN": dict(
+        cls="ProGAN",
+        steps=2,
+        state=dict(images_seen=16, stage=1, alpha=0.125),
+        kwargs=dict(
+            resolution=8,
+            channels=1,
+            latent_dim=8,
+            fmap_base=16,
+            fmap_max=8,
+            stabilize_images=4,
+            fade_images=32,
+            batch_sizes={},
+            seed=6,
+        ),
+    ),
 }
 
 
@@ -156,7 +229,10 @@ def test_only_the_chief_writes(monkeypatch):
     assert distribute.is_chief()
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
     assert not distribute.is_chief()
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {**cluster, "chief": ["127.0.0.1:3"]}, "task": {"type": "worker", "index": 0}}))
+    monkeypatch.setenv(
+        "TF_CONFIG",
+        json.dumps({"cluster": {**cluster, "chief": ["127.0.0.1:3"]}, "task": {"type": "worker", "index": 0}}),
+    )
     assert not distribute.is_chief()
 
 
@@ -185,9 +261,29 @@ def test_two_workers_train_identically_and_only_the_chief_writes(tmp_path):
     procs = []
     try:
         for index in range(2):
-            env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
-            cmd = [sys.executable, "-m", "kerasgen.cli", "train", "dcgan", "--strategy", "multi_worker", "--epochs", "1",
-                   "--steps-per-epoch", "3", "--batch-size", "16", "--verbose", "0", "--out", str(tmp_path / f"w{index}")]
+            env = {
+                **os.environ,
+                "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+            }
+            cmd = [
+                sys.executable,
+                "-m",
+                "kerasgen.cli",
+                "train",
+                "dcgan",
+                "--strategy",
+                "multi_worker",
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "3",
+                "--batch-size",
+                "16",
+                "--verbose",
+                "0",
+                "--out",
+                str(tmp_path / f"w{index}"),
+            ]
             procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         for proc in procs:
             _, err = proc.communicate(timeout=420)

@@ -98,7 +98,9 @@ def test_step_matches_a_hand_computed_discriminator_update():
     with tf.GradientTape() as tape:
         real_logits = model.discriminator(x, training=True)
         fake_logits = model.discriminator(fake, training=True)
-        v = tf.reduce_mean(tf.math.log(tf.sigmoid(real_logits))) + tf.reduce_mean(tf.math.log(1 - tf.sigmoid(fake_logits)))
+        v = tf.reduce_mean(tf.math.log(tf.sigmoid(real_logits))) + tf.reduce_mean(
+            tf.math.log(1 - tf.sigmoid(fake_logits))
+        )
         d_loss = -v
     expected = [w.numpy() - 0.1 * g.numpy() for w, g in zip(d_vars, tape.gradient(d_loss, d_vars))]
     _fit(model, x, steps=1)
@@ -184,7 +186,9 @@ def test_config_keras_and_saved_model_round_trips(tmp_path):
 
 
 def test_custom_loss_pair_and_sub_networks():
-    gen = keras.Sequential([keras.Input((4,)), keras.layers.Dense(64, activation="tanh"), keras.layers.Reshape((8, 8, 1))])
+    gen = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(64, activation="tanh"), keras.layers.Reshape((8, 8, 1))]
+    )
     disc = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
     model = GAN(image_shape=(8, 8, 1), latent_dim=4, generator=gen, discriminator=disc)
     clone = helpers.assert_config_round_trip(model)

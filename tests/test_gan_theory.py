@@ -12,8 +12,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from scipy import integrate
-from scipy import stats
+from scipy import integrate, stats
 
 from kerasgen import losses
 
@@ -43,9 +42,7 @@ def jsd():
     def integrand(x):
         log_p, log_q = P_DATA.logpdf(x), P_G.logpdf(x)
         log_m = np.logaddexp(log_p, log_q) - math.log(2.0)
-        return 0.5 * (
-            np.exp(log_p) * (log_p - log_m) + np.exp(log_q) * (log_q - log_m)
-        )
+        return 0.5 * (np.exp(log_p) * (log_p - log_m) + np.exp(log_q) * (log_q - log_m))
 
     value, _ = integrate.quad(integrand, -LIMIT, LIMIT, epsabs=1e-12, epsrel=1e-12, limit=200)
     return value
@@ -85,9 +82,7 @@ def trained_discriminator():
             keras.layers.Dense(1),
         ]
     )
-    schedule = keras.optimizers.schedules.CosineDecay(
-        3e-3, decay_steps=STEPS, alpha=0.05
-    )
+    schedule = keras.optimizers.schedules.CosineDecay(3e-3, decay_steps=STEPS, alpha=0.05)
     optimizer = keras.optimizers.Adam(schedule)
     seed_generator = keras.random.SeedGenerator(0)
 
@@ -126,9 +121,7 @@ def test_trained_value_matches_shifted_jsd(trained_discriminator):
     target = 2.0 * jsd() - math.log(4.0)
     trained = value_on_grid(logits_of(trained_discriminator, GRID))
     log_d, log_one_minus_d = log_d_star(GRID)
-    optimum = np.trapezoid(
-        P_DATA.pdf(GRID) * log_d + P_G.pdf(GRID) * log_one_minus_d, GRID
-    )
+    optimum = np.trapezoid(P_DATA.pdf(GRID) * log_d + P_G.pdf(GRID) * log_one_minus_d, GRID)
     assert abs(optimum - target) < 1e-6
     # D* maximizes the integrand pointwise, so no D can exceed it.
     assert trained <= optimum + 1e-9

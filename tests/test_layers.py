@@ -23,15 +23,14 @@ def numpy_conv2d(x, kernel, stride, padding):
         pad_w = max((out_w - 1) * stride + kw - w, 0)
         x = np.pad(
             x,
-            [(0, 0), (pad_h // 2, pad_h - pad_h // 2),
-             (pad_w // 2, pad_w - pad_w // 2), (0, 0)],
+            [(0, 0), (pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2), (0, 0)],
         )
     else:
         out_h, out_w = (h - kh) // stride + 1, (w - kw) // stride + 1
     out = np.zeros((n, out_h, out_w, kernel.shape[-1]))
     for i in range(out_h):
         for j in range(out_w):
-            patch = x[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]
+            patch = x[:, i * stride : i * stride + kh, j * stride : j * stride + kw, :]
             out[:, i, j, :] = np.tensordot(patch, kernel, axes=([1, 2, 3], [0, 1, 2]))
     return out
 
@@ -54,9 +53,7 @@ def test_equalized_dense_scale_and_output():
     bias = np.random.default_rng(0).normal(size=units).astype("float32")
     layer.bias.assign(bias)
     x = np.random.default_rng(1).normal(size=(5, fan_in)).astype("float32")
-    np.testing.assert_allclose(
-        layer(x).numpy(), x @ (he * stored) + bias, rtol=1e-4, atol=1e-5
-    )
+    np.testing.assert_allclose(layer(x).numpy(), x @ (he * stored) + bias, rtol=1e-4, atol=1e-5)
 
 
 def test_equalized_dense_lr_multiplier():
@@ -72,14 +69,10 @@ def test_equalized_dense_lr_multiplier():
     np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "kernel_size,strides,padding", [(3, 1, "same"), (3, 2, "same"), (4, 2, "valid")]
-)
+@pytest.mark.parametrize("kernel_size,strides,padding", [(3, 1, "same"), (3, 2, "same"), (4, 2, "valid")])
 def test_equalized_conv2d_matches_numpy(kernel_size, strides, padding):
     in_channels, filters = 16, 8
-    layer = layers.EqualizedConv2D(
-        filters, kernel_size, strides=strides, padding=padding
-    )
+    layer = layers.EqualizedConv2D(filters, kernel_size, strides=strides, padding=padding)
     x = np.random.default_rng(3).normal(size=(2, 9, 9, in_channels)).astype("float32")
     y = layer(x).numpy()
     fan_in = kernel_size * kernel_size * in_channels
@@ -87,9 +80,7 @@ def test_equalized_conv2d_matches_numpy(kernel_size, strides, padding):
     assert layer.scale == pytest.approx(he)
     stored = layer.kernel.numpy()
     assert abs(stored.std() - 1.0) < 0.1  # ~5 standard errors
-    np.testing.assert_allclose(
-        np.std(stored * layer.scale), he * stored.std(), rtol=1e-6
-    )
+    np.testing.assert_allclose(np.std(stored * layer.scale), he * stored.std(), rtol=1e-6)
     expected = numpy_conv2d(x, he * stored, strides, padding)
     assert y.shape == expected.shape
     assert y.shape == layer.compute_output_shape(x.shape)
@@ -104,7 +95,7 @@ def test_equalized_conv2d_gain_one():
 
 def test_pixel_normalization_unit_mean_square():
     rng = np.random.default_rng(4)
-    x = (rng.normal(size=(3, 5, 5, 32)) * rng.uniform(0.1, 10, size=(3, 5, 5, 1)))
+    x = rng.normal(size=(3, 5, 5, 32)) * rng.uniform(0.1, 10, size=(3, 5, 5, 1))
     x = x.astype("float32")
     y = layers.PixelNormalization()(x).numpy()
     np.testing.assert_allclose(np.mean(y**2, axis=-1), 1.0, rtol=1e-5)
@@ -123,9 +114,7 @@ def numpy_minibatch_stddev(x, group):
     return np.concatenate([x, feature], axis=-1)
 
 
-@pytest.mark.parametrize(
-    "batch,group_size,group", [(8, 4, 4), (6, 4, 3), (3, 4, 3), (5, 4, 1), (12, 2, 2)]
-)
+@pytest.mark.parametrize("batch,group_size,group", [(8, 4, 4), (6, 4, 3), (3, 4, 3), (5, 4, 1), (12, 2, 2)])
 def test_minibatch_stddev_matches_numpy(batch, group_size, group):
     x = np.random.default_rng(5).normal(size=(batch, 4, 4, 6)).astype("float32")
     x *= np.arange(1, batch + 1, dtype="float32")[:, None, None, None]
@@ -140,9 +129,7 @@ def test_minibatch_stddev_dynamic_batch():
     fn = tf.function(layer, input_signature=[tf.TensorSpec([None, 2, 2, 3])])
     for batch, group in ((8, 4), (6, 3), (7, 1)):
         x = np.random.default_rng(batch).normal(size=(batch, 2, 2, 3)).astype("float32")
-        np.testing.assert_allclose(
-            fn(x).numpy(), numpy_minibatch_stddev(x, group), rtol=1e-5
-        )
+        np.testing.assert_allclose(fn(x).numpy(), numpy_minibatch_stddev(x, group), rtol=1e-5)
     model = keras.Sequential([keras.Input((2, 2, 3)), layers.MinibatchStandardDeviation()])
     assert model.output_shape == (None, 2, 2, 4)
 
@@ -172,9 +159,7 @@ def test_reflection_padding_matches_numpy(padding, pads):
     x = np.random.default_rng(7).normal(size=(2, 5, 6, 3)).astype("float32")
     layer = layers.ReflectionPadding2D(padding)
     y = layer(x).numpy()
-    expected = np.pad(
-        x, [(0, 0), (pads[0], pads[0]), (pads[1], pads[1]), (0, 0)], mode="reflect"
-    )
+    expected = np.pad(x, [(0, 0), (pads[0], pads[0]), (pads[1], pads[1]), (0, 0)], mode="reflect")
     np.testing.assert_array_equal(y, expected)
     assert layer.compute_output_shape((None, None, 6, 3)) == (None, None, 6 + 2 * pads[1], 3)
 
@@ -304,16 +289,12 @@ def test_mixed_bfloat16(name, mixed_bfloat16):
     if name == "ResidualBlock":
         assert layer.conv_1.compute_dtype == "bfloat16"
     # Close to the float32 result (bfloat16 keeps ~3 significant digits).
-    float32_layer = layer.__class__.from_config(
-        {**layer.get_config(), "dtype": "float32"}
-    )
+    float32_layer = layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
     float32_layer.build(shape)
     for target, source in zip(float32_layer.weights, layer.weights):
         target.assign(source.numpy())
     reference = float32_layer(x).numpy()
-    np.testing.assert_allclose(
-        tf.cast(y, "float32").numpy(), reference, rtol=0.05, atol=0.1
-    )
+    np.testing.assert_allclose(tf.cast(y, "float32").numpy(), reference, rtol=0.05, atol=0.1)
 
 
 def test_fade_in_mixed_bfloat16(mixed_bfloat16):

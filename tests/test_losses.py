@@ -31,8 +31,7 @@ ADVERSARIAL = {
     ),
     "minimax_discriminator_loss": (
         losses.minimax_discriminator_loss,
-        lambda r, f: per_example(np.log1p(np.exp(-r))).mean()
-        + per_example(np.log1p(np.exp(f))).mean(),
+        lambda r, f: per_example(np.log1p(np.exp(-r))).mean() + per_example(np.log1p(np.exp(f))).mean(),
         True,
     ),
     "modified_generator_loss": (
@@ -43,8 +42,7 @@ ADVERSARIAL = {
     "modified_discriminator_loss": (
         losses.modified_discriminator_loss,
         # -E[log D(x)] - E[log(1 - D(G(z)))] with D = sigmoid.
-        lambda r, f: -np.log(1.0 / (1.0 + np.exp(-r))).mean()
-        - np.log(1.0 - 1.0 / (1.0 + np.exp(-f))).mean(),
+        lambda r, f: -np.log(1.0 / (1.0 + np.exp(-r))).mean() - np.log(1.0 - 1.0 / (1.0 + np.exp(-f))).mean(),
         True,
     ),
     "least_squares_generator_loss": (
@@ -74,8 +72,7 @@ ADVERSARIAL = {
     ),
     "hinge_discriminator_loss": (
         losses.hinge_discriminator_loss,
-        lambda r, f: np.maximum(0.0, 1.0 - r).mean()
-        + np.maximum(0.0, 1.0 + f).mean(),
+        lambda r, f: np.maximum(0.0, 1.0 - r).mean() + np.maximum(0.0, 1.0 + f).mean(),
         True,
     ),
 }
@@ -108,9 +105,7 @@ def test_per_example_output(name):
     per = fn(*tensors, per_example=True)
     assert per.shape == (5,)
     assert per.dtype == tf.float32
-    np.testing.assert_allclose(
-        float(tf.reduce_mean(per)), float(fn(*tensors)), rtol=1e-6
-    )
+    np.testing.assert_allclose(float(tf.reduce_mean(per)), float(fn(*tensors)), rtol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
@@ -141,9 +136,7 @@ def test_sigmoid_losses_are_stable_for_large_logits():
 def test_discriminator_loss_allows_different_batch_sizes():
     real = random_logits((4, 1), 6)
     fake = random_logits((7, 1), 7)
-    out = losses.minimax_discriminator_loss(
-        tf.constant(real, "float32"), tf.constant(fake, "float32")
-    )
+    out = losses.minimax_discriminator_loss(tf.constant(real, "float32"), tf.constant(fake, "float32"))
     expected = softplus(-real).mean() + softplus(fake).mean()
     np.testing.assert_allclose(float(out), expected, rtol=1e-5)
 
@@ -167,13 +160,9 @@ def test_gradient_penalty_linear_discriminator():
     gp = losses.gradient_penalty(linear_discriminator(unit), real, fake, seed=1)
     assert abs(float(gp)) < 1e-6
     for scale in (0.3, 2.5):
-        gp = losses.gradient_penalty(
-            linear_discriminator(scale * unit), real, fake, seed=1
-        )
+        gp = losses.gradient_penalty(linear_discriminator(scale * unit), real, fake, seed=1)
         np.testing.assert_allclose(float(gp), (scale - 1.0) ** 2, rtol=1e-4)
-    gp = losses.gradient_penalty(
-        linear_discriminator(2.5 * unit), real, fake, seed=1, target=2.0
-    )
+    gp = losses.gradient_penalty(linear_discriminator(2.5 * unit), real, fake, seed=1, target=2.0)
     np.testing.assert_allclose(float(gp), 0.25, rtol=1e-4)
 
 
@@ -183,12 +172,17 @@ def test_gradient_penalty_interpolates_per_example():
     d = 12
     real = np.ones((64, 2, 2, 3), "float32")
     fake = np.zeros_like(real)
+
     def discriminator(x):
         return 0.5 * tf.reduce_sum(tf.square(x), axis=[1, 2, 3])
 
     per = losses.gradient_penalty(
-        discriminator, real, fake, seed=keras.random.SeedGenerator(3),
-        target=0.0, per_example=True,
+        discriminator,
+        real,
+        fake,
+        seed=keras.random.SeedGenerator(3),
+        target=0.0,
+        per_example=True,
     ).numpy()
     alpha = np.sqrt(per / d)
     assert per.shape == (64,)
@@ -273,9 +267,7 @@ def test_get_returns_families_and_passes_callables():
     g, d = losses.get("hinge")
     assert g is losses.hinge_generator_loss
     assert d is losses.hinge_discriminator_loss
-    assert losses.get("least_squares", "discriminator") is (
-        losses.least_squares_discriminator_loss
-    )
+    assert losses.get("least_squares", "discriminator") is (losses.least_squares_discriminator_loss)
     assert losses.get("modified", "generator") is losses.modified_generator_loss
 
     def custom(logits):
@@ -390,12 +382,10 @@ def test_global_batch_averaging_under_mirrored_strategy():
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     line = [l for l in proc.stdout.splitlines() if l.startswith("RESULTS")][-1]
-    results = json.loads(line[len("RESULTS"):])
+    results = json.loads(line[len("RESULTS") :])
     assert len(results) == 14
     for name, r in results.items():
-        np.testing.assert_allclose(
-            r["summed"], r["single"], rtol=1e-5, atol=1e-6, err_msg=name
-        )
+        np.testing.assert_allclose(r["summed"], r["single"], rtol=1e-5, atol=1e-6, err_msg=name)
         # A per-replica plain mean would make the sum twice the global mean;
         # the two halves differ, so the match above is not a coincidence.
         assert not np.isclose(r["replicas"][0], r["replicas"][1]), name

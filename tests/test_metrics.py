@@ -7,9 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from kerasgen import data
-from kerasgen import metrics
-from kerasgen import zoo
+from kerasgen import data, metrics, zoo
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +70,7 @@ def test_fid_grows_with_gaussian_noise(digits):
     x_ref, x_test, _ = digits
     rng = np.random.default_rng(0)
     noise = rng.standard_normal(x_test.shape).astype("float32")
-    scores = [
-        metrics.fid(x_ref, np.clip(x_test + std * noise, -1.0, 1.0))
-        for std in (0.0, 0.1, 0.2, 0.4, 0.8)
-    ]
+    scores = [metrics.fid(x_ref, np.clip(x_test + std * noise, -1.0, 1.0)) for std in (0.0, 0.1, 0.2, 0.4, 0.8)]
     assert all(a < b for a, b in zip(scores, scores[1:])), scores
     assert scores[-1] > 5 * scores[0], scores
 

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasgen.models import AAE, GAN, VAE, Autoencoder, ConditionalDCGAN, CycleGAN, DCGAN, ProGAN
+from kerasgen.models import AAE, DCGAN, GAN, VAE, Autoencoder, ConditionalDCGAN, CycleGAN, ProGAN
 from tests import helpers
 
 N = 8
@@ -35,15 +35,51 @@ FAMILIES = {
     "autoencoder": (Autoencoder, dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1)),
     "vae": (VAE, dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1)),
     "aae": (AAE, dict(image_shape=(8, 8, 1), latent_dim=2, filters=(4, 8), discriminator_units=(16, 16), seed=1)),
-    "gan": (GAN, dict(image_shape=(8, 8, 1), latent_dim=4, generator_units=(16,), discriminator_units=(16,),
-                      dropout=0.0, seed=1)),
+    "gan": (
+        GAN,
+        dict(
+            image_shape=(8, 8, 1), latent_dim=4, generator_units=(16,), discriminator_units=(16,), dropout=0.0, seed=1
+        ),
+    ),
     "dcgan": (DCGAN, dict(image_shape=(16, 16, 1), latent_dim=5, generator_filters=4, discriminator_filters=4, seed=2)),
-    "conditional_dcgan": (ConditionalDCGAN, dict(image_shape=(16, 16, 1), num_classes=3, latent_dim=5, embedding_dim=4,
-                                                 generator_filters=4, discriminator_filters=4, seed=3)),
-    "cyclegan": (CycleGAN, dict(image_shape=(8, 8, 1), filters=2, discriminator_filters=2, num_residual_blocks=1,
-                                discriminator_layers=1, pool_size=3, seed=1)),
-    "progan": (ProGAN, dict(resolution=16, channels=1, latent_dim=8, fmap_base=32, fmap_max=16, fade_images=32,
-                            stabilize_images=32, batch_sizes={4: 8, 8: 8, 16: 4}, seed=0)),
+    "conditional_dcgan": (
+        ConditionalDCGAN,
+        dict(
+            image_shape=(16, 16, 1),
+            num_classes=3,
+            latent_dim=5,
+            embedding_dim=4,
+            generator_filters=4,
+            discriminator_filters=4,
+            seed=3,
+        ),
+    ),
+    "cyclegan": (
+        CycleGAN,
+        dict(
+            image_shape=(8, 8, 1),
+            filters=2,
+            discriminator_filters=2,
+            num_residual_blocks=1,
+            discriminator_layers=1,
+            pool_size=3,
+            seed=1,
+        ),
+    ),
+    "progan": (
+        ProGAN,
+        dict(
+            resolution=16,
+            channels=1,
+            latent_dim=8,
+            fmap_base=32,
+            fmap_max=16,
+            fade_images=32,
+            stabilize_images=32,
+            batch_sizes={4: 8, 8: 8, 16: 4},
+            seed=0,
+        ),
+    ),
 }
 
 # Relative tolerance of the reported losses (plus LOSS_ATOL for losses near
@@ -274,6 +310,9 @@ def test_progan_growth_resets_the_optimizers_inside_the_loss_scalers():
     for optimizer, _ in model.optimizer_variables():
         assert float(optimizer.dynamic_scale.numpy()) == 2.0**8  # a zero scale would zero every gradient
         assert int(optimizer.iterations.numpy()) == 0
-        assert all(not np.any(np.asarray(v)) for v in optimizer.inner_optimizer.variables
-                   if not v.path.endswith("learning_rate"))
+        assert all(
+            not np.any(np.asarray(v))
+            for v in optimizer.inner_optimizer.variables
+            if not v.path.endswith("learning_rate")
+        )
         assert optimizer.learning_rate.numpy() == np.float32(1e-3)  # kept

@@ -93,22 +93,28 @@ def test_real_images_are_average_pooled_and_blended_during_fade_in():
     np.testing.assert_allclose(model.real_images_at(x, 1, 1.0).numpy(), x8, atol=1e-6)
     blurred = np.repeat(np.repeat(x4, 2, axis=1), 2, axis=2)
     np.testing.assert_allclose(model.real_images_at(x, 1, 0.0).numpy(), blurred, atol=1e-6)
-    np.testing.assert_allclose(model.real_images_at(x, 2, 0.5).numpy(), 0.5 * x + 0.5 * np.repeat(np.repeat(x8, 2, 1), 2, 2), atol=1e-6)
+    np.testing.assert_allclose(
+        model.real_images_at(x, 2, 0.5).numpy(), 0.5 * x + 0.5 * np.repeat(np.repeat(x8, 2, 1), 2, 2), atol=1e-6
+    )
 
 
 def test_generator_has_pixel_norm_and_no_batch_norm_and_equalized_layers_everywhere():
     model = ProGAN(**TINY)
     layers = []
     for network in (model.generator, model.discriminator):
-        for seq in list(getattr(network, "blocks")) + list(getattr(network, "to_rgb", [])) + list(getattr(network, "from_rgb", [])):
+        for seq in list(network.blocks) + list(getattr(network, "to_rgb", [])) + list(getattr(network, "from_rgb", [])):
             layers.extend(seq.layers)
     assert not any(isinstance(l, keras.layers.BatchNormalization) for l in layers)
     weighted = [l for l in layers if l.weights]
-    assert weighted and all(isinstance(l, (kerasgen.layers.EqualizedConv2D, kerasgen.layers.EqualizedDense)) for l in weighted)
+    assert weighted and all(
+        isinstance(l, (kerasgen.layers.EqualizedConv2D, kerasgen.layers.EqualizedDense)) for l in weighted
+    )
     # Latents are normalized first, and every generator conv is followed by pixel norm.
     block0 = model.generator.blocks[0].layers
     assert isinstance(block0[0], kerasgen.layers.PixelNormalization)
-    mbstd = [l for l in model.discriminator.blocks[0].layers if isinstance(l, kerasgen.layers.MinibatchStandardDeviation)]
+    mbstd = [
+        l for l in model.discriminator.blocks[0].layers if isinstance(l, kerasgen.layers.MinibatchStandardDeviation)
+    ]
     assert len(mbstd) == 1 and mbstd[0].group_size == 4
 
 
@@ -189,7 +195,9 @@ def test_run_interrupted_mid_fade_in_resumes_exactly(runs, tmp_path):
     for name in ("images_seen", "stage", "alpha"):
         assert float(getattr(resumed, name).numpy()) == float(getattr(uninterrupted, name).numpy()), name
     assert int(resumed.images_seen.numpy()) == 64 and float(resumed.alpha.numpy()) == pytest.approx(0.75)
-    assert int(resumed.generator_optimizer.iterations.numpy()) == int(uninterrupted.generator_optimizer.iterations.numpy())
+    assert int(resumed.generator_optimizer.iterations.numpy()) == int(
+        uninterrupted.generator_optimizer.iterations.numpy()
+    )
     # Same data, same restored optimizer and seed state: the same weights.
     for a, b in zip(resumed.generator_ema.variables, uninterrupted.generator_ema.variables):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)

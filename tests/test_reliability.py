@@ -1,7 +1,6 @@
 """Faults and hostile inputs: NaN losses, killed runs, determinism, health alerts, downloads."""
 
 import functools
-import hashlib
 import http.server
 import json
 import os
@@ -13,7 +12,6 @@ import threading
 import time
 
 import h5py
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -85,13 +83,32 @@ def test_torn_checkpoint_falls_back_to_previous(tmp_path):
 
 # -- whole runs in fresh processes -------------------------------------------------
 
-TRAIN = ["train", "vae", "--epochs", "3", "--steps-per-epoch", "20", "--batch-size", "32",
-         "--checkpoint-every", "5", "--deterministic", "--verbose", "0", "--grid-every", "3"]
+TRAIN = [
+    "train",
+    "vae",
+    "--epochs",
+    "3",
+    "--steps-per-epoch",
+    "20",
+    "--batch-size",
+    "32",
+    "--checkpoint-every",
+    "5",
+    "--deterministic",
+    "--verbose",
+    "0",
+    "--grid-every",
+    "3",
+]
 
 
 def _kerasgen(args, **kwargs):
     return subprocess.Popen(
-        [sys.executable, "-m", "kerasgen.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs
+        [sys.executable, "-m", "kerasgen.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
     )
 
 
@@ -114,8 +131,10 @@ def _step(run):
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     done = {}
-    procs = {name: _kerasgen(TRAIN + ["--out", str(root / name)] + extra) for name, extra in
-             [("a", []), ("c", []), ("d", ["--seed", "1"])]}
+    procs = {
+        name: _kerasgen(TRAIN + ["--out", str(root / name)] + extra)
+        for name, extra in [("a", []), ("c", []), ("d", ["--seed", "1"])]
+    }
     # Run "b" alongside, kill it with SIGKILL in the middle of its second epoch, then resume it.
     b = _kerasgen(TRAIN + ["--out", str(root / "b")])
     deadline = time.time() + 600
@@ -155,6 +174,7 @@ def test_same_seed_gives_identical_weights_and_samples_other_seed_differs(runs):
 
 # -- health monitor --------------------------------------------------------------
 
+
 def test_health_monitor_warns_on_a_saturated_discriminator():
     monitor = TrainingHealthMonitor(d_loss_floor=0.01, patience=5)
     for i in range(4):
@@ -180,6 +200,7 @@ def test_health_monitor_warns_on_collapsed_samples():
 
 
 # -- downloads of entries --------------------------------------------------------
+
 
 @pytest.fixture()
 def entry_server(tmp_path):

@@ -19,10 +19,26 @@ CASES = {
     "AAE": dict(image_shape=(8, 8, 1), latent_dim=2, filters=(4, 8), discriminator_units=(16, 16), seed=1),
     "GAN": dict(image_shape=(8, 8, 1), latent_dim=4, generator_units=(16,), discriminator_units=(16,), seed=1),
     "DCGAN": dict(image_shape=(16, 16, 1), latent_dim=5, generator_filters=4, discriminator_filters=4, seed=2),
-    "ConditionalDCGAN": dict(image_shape=(16, 16, 1), num_classes=3, latent_dim=5, embedding_dim=4,
-                             generator_filters=4, discriminator_filters=4, seed=3),
-    "ProGAN": dict(resolution=16, channels=1, latent_dim=8, fmap_base=32, fmap_max=16, fade_images=16,
-                   stabilize_images=16, batch_sizes={4: 8, 8: 8, 16: 8}, seed=0),
+    "ConditionalDCGAN": dict(
+        image_shape=(16, 16, 1),
+        num_classes=3,
+        latent_dim=5,
+        embedding_dim=4,
+        generator_filters=4,
+        discriminator_filters=4,
+        seed=3,
+    ),
+    "ProGAN": dict(
+        resolution=16,
+        channels=1,
+        latent_dim=8,
+        fmap_base=32,
+        fmap_max=16,
+        fade_images=16,
+        stabilize_images=16,
+        batch_sizes={4: 8, 8: 8, 16: 8},
+        seed=0,
+    ),
 }
 STEPS_PER_EPOCH, EPOCHS, STOP = 5, 2, 7
 
@@ -55,16 +71,31 @@ def test_interrupted_run_resumes_exactly(name, tmp_path):
 
     first = _build(name)
     ckpt = Checkpoint(str(tmp_path), every_steps=STOP)
-    first.fit(_stream(first, labelled), epochs=1, steps_per_epoch=STEPS_PER_EPOCH, verbose=0, shuffle=False, callbacks=[ckpt])
-    first.fit(_stream(first, labelled).skip(STEPS_PER_EPOCH), initial_epoch=1, epochs=2, steps_per_epoch=STOP - STEPS_PER_EPOCH,
-              verbose=0, shuffle=False, callbacks=[ckpt.starting_at(STEPS_PER_EPOCH, 1)])
+    first.fit(
+        _stream(first, labelled), epochs=1, steps_per_epoch=STEPS_PER_EPOCH, verbose=0, shuffle=False, callbacks=[ckpt]
+    )
+    first.fit(
+        _stream(first, labelled).skip(STEPS_PER_EPOCH),
+        initial_epoch=1,
+        epochs=2,
+        steps_per_epoch=STOP - STEPS_PER_EPOCH,
+        verbose=0,
+        shuffle=False,
+        callbacks=[ckpt.starting_at(STEPS_PER_EPOCH, 1)],
+    )
     del first  # "killed" after step 7
 
     resumed = _build(name)
     step, _ = Checkpoint.restore(resumed, str(tmp_path))
     assert step == STOP
-    resumed.fit(_stream(resumed, labelled).skip(step), initial_epoch=1, epochs=2,
-                steps_per_epoch=EPOCHS * STEPS_PER_EPOCH - step, verbose=0, shuffle=False)
+    resumed.fit(
+        _stream(resumed, labelled).skip(step),
+        initial_epoch=1,
+        epochs=2,
+        steps_per_epoch=EPOCHS * STEPS_PER_EPOCH - step,
+        verbose=0,
+        shuffle=False,
+    )
     want, got = _state(full), _state(resumed)
     assert len(want) == len(got)
     for a, b in zip(want, got):

@@ -3,7 +3,6 @@ import os
 import re
 import shutil
 
-import numpy as np
 import pytest
 
 import kerasgen

@@ -48,7 +48,6 @@ import tensorflow as tf  # noqa: E402
 
 import kerasgen  # noqa: E402
 
-
 # -- timing -------------------------------------------------------------------
 
 
@@ -181,6 +180,7 @@ def mnist_batches(batch_size, binarize=False, size=None):
 
 # -- textbook steps -----------------------------------------------------------
 
+
 def vae_textbook_step(encoder, decoder, latent_dim):
     """The VAE step as tutorials write it: explicit reparameterization and KL."""
     optimizer = keras.optimizers.Adam(1e-3)
@@ -302,7 +302,11 @@ def progan_textbook_step(generator, discriminator, generator_ema, stage, alpha, 
                 hat_out = tf.reduce_sum(critic(x_hat))
             grad = gp_tape.gradient(hat_out, x_hat)
             norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]) + 1e-10)
-            d_loss = tf.reduce_mean(fake_out - real_out) + 10.0 * tf.reduce_mean(tf.square(norm - 1.0)) + 1e-3 * tf.reduce_mean(tf.square(real_out))
+            d_loss = (
+                tf.reduce_mean(fake_out - real_out)
+                + 10.0 * tf.reduce_mean(tf.square(norm - 1.0))
+                + 1e-3 * tf.reduce_mean(tf.square(real_out))
+            )
         d_opt.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars))
         z = tf.random.normal((n, latent_dim))
         with tf.GradientTape() as tape:
@@ -345,6 +349,7 @@ def gan_textbook_step(generator, discriminator, latent_dim):
         return d_loss + g_loss
 
     return step
+
 
 # -- cases --------------------------------------------------------------------
 
@@ -404,8 +409,15 @@ def cases_progan(batch_size):
         model.compile(**COMPILE_KWARGS)
         model.grow(stage)
         twin = ProGAN(**PROGAN_BENCH_CONFIG, seed=0)
-        step = progan_textbook_step(twin.generator, twin.discriminator, twin.generator_ema, stage,
-                                    tf.constant(0.5), twin.latent_dim, twin.num_stages)
+        step = progan_textbook_step(
+            twin.generator,
+            twin.discriminator,
+            twin.generator_ema,
+            stage,
+            tf.constant(0.5),
+            twin.latent_dim,
+            twin.num_stages,
+        )
         res = 4 * 2**stage
         cases.append(Case(f"progan {res}x{res}", model, ds, step, batch_size))
     return cases
@@ -447,7 +459,9 @@ def run_model(name, precision, args):
         COMPILE_KWARGS["steps_per_execution"] = args.steps_per_execution
     results = []
     for case in BENCHES[name](args.batch_size):
-        row = dict(model=name, case=case.label, precision=precision, **measure(case, args.steps, args.warmup, args.rounds))
+        row = dict(
+            model=name, case=case.label, precision=precision, **measure(case, args.steps, args.warmup, args.rounds)
+        )
         row["gflop_per_image"] = case.flops_per_image() / 1e9
         row["peak_memory_mb"] = peak_memory_mb()
         results.append(row)
@@ -488,8 +502,10 @@ def machine():
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-            f"TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    )
 
 
 def table(rows, peaks):
@@ -518,8 +534,12 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5, help="fit/textbook segment pairs per case")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--precision", nargs="+", default=["float32", "mixed_bfloat16"])
-    parser.add_argument("--steps-per-execution", type=int, default=1,
-                        help="compile the fit models with this many steps per call (Keras's steps_per_execution)")
+    parser.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=1,
+        help="compile the fit models with this many steps per call (Keras's steps_per_execution)",
+    )
     parser.add_argument("--markdown", help="also write the tables to this Markdown file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -535,13 +555,25 @@ def main(argv=None):
 
     baseline = peak_memory_mb()
     print(f"machine: {machine()}", flush=True)
-    peaks = {p: matmul_peak_gflops(tf.bfloat16 if "bfloat16" in p else tf.float16 if "float16" in p else tf.float32)
-             for p in args.precision}
+    peaks = {
+        p: matmul_peak_gflops(tf.bfloat16 if "bfloat16" in p else tf.float16 if "float16" in p else tf.float32)
+        for p in args.precision
+    }
     for p, v in peaks.items():
         print(f"matmul peak ({p} compute): {v:.0f} GFLOP/s", flush=True)
     rows = []
-    common = ["--steps", str(args.steps), "--warmup", str(args.warmup), "--rounds", str(args.rounds),
-              "--batch-size", str(args.batch_size), "--steps-per-execution", str(args.steps_per_execution)]
+    common = [
+        "--steps",
+        str(args.steps),
+        "--warmup",
+        str(args.warmup),
+        "--rounds",
+        str(args.rounds),
+        "--batch-size",
+        str(args.batch_size),
+        "--steps-per-execution",
+        str(args.steps_per_execution),
+    ]
     for name in names:
         if name == "folder":
             continue
@@ -555,15 +587,21 @@ def main(argv=None):
         print("\n" + text[-1], flush=True)
     if "folder" in names:
         folder = bench_folder(args.batch_size)
-        fastest = max((r for r in rows if r["model"] in ("vae", "aae", "gan", "dcgan")), key=lambda r: r["fit"], default=None)
-        line = (f"image folder, {folder['files']} PNG files 28x28: scan {folder['scan_seconds']:.1f} s, "
-                f"first epoch (decode) {folder['first_epoch']:.0f} img/s, cached epochs {folder['cached']:.0f} img/s")
+        fastest = max(
+            (r for r in rows if r["model"] in ("vae", "aae", "gan", "dcgan")), key=lambda r: r["fit"], default=None
+        )
+        line = (
+            f"image folder, {folder['files']} PNG files 28x28: scan {folder['scan_seconds']:.1f} s, "
+            f"first epoch (decode) {folder['first_epoch']:.0f} img/s, cached epochs {folder['cached']:.0f} img/s"
+        )
         if fastest:
-            line += (f"; fastest 28x28 training ({fastest['case']}, {fastest['precision']}) {fastest['fit']:.0f} img/s: "
-                     f"decode {folder['first_epoch'] / fastest['fit']:.1f}x, cached {folder['cached'] / fastest['fit']:.1f}x")
+            line += (
+                f"; fastest 28x28 training ({fastest['case']}, {fastest['precision']}) {fastest['fit']:.0f} img/s: "
+                f"decode {folder['first_epoch'] / fastest['fit']:.1f}x, cached {folder['cached'] / fastest['fit']:.1f}x"
+            )
         text.append(line)
         print("\n" + line, flush=True)
-    summary = f"matmul peak: " + ", ".join(f"{p} {v:.0f} GFLOP/s" for p, v in peaks.items())
+    summary = "matmul peak: " + ", ".join(f"{p} {v:.0f} GFLOP/s" for p, v in peaks.items())
     summary += f"; baseline process memory (imports only) {baseline:.0f} MB"
     print(summary)
     if args.markdown:

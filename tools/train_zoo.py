@@ -33,11 +33,22 @@ def train(name, out_root):
     test_images, test_labels = recipes.embedded_split(recipe, "test")
     use_labels = bool(recipe.get("labels", False))
     if isinstance(images, tuple):  # unpaired domains (CycleGAN)
-        ds = kerasgen.data.unpaired(images[0], images[1], model.image_shape, batch_size=recipe["batch_size"],
-                                    seed=recipe["seed"], drop_remainder=recipe.get("drop_remainder", False))
+        ds = kerasgen.data.unpaired(
+            images[0],
+            images[1],
+            model.image_shape,
+            batch_size=recipe["batch_size"],
+            seed=recipe["seed"],
+            drop_remainder=recipe.get("drop_remainder", False),
+        )
     else:
-        ds = kerasgen.data.dataset(images, model.image_shape, batch_size=recipe["batch_size"], seed=recipe["seed"],
-                                   labels=labels if use_labels else None)
+        ds = kerasgen.data.dataset(
+            images,
+            model.image_shape,
+            batch_size=recipe["batch_size"],
+            seed=recipe["seed"],
+            labels=labels if use_labels else None,
+        )
     callbacks = []
     if recipe.get("kl_warmup_steps"):
         callbacks.append(kerasgen.callbacks.KLWarmup(recipe["kl_warmup_steps"]))

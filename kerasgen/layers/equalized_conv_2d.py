@@ -3,6 +3,8 @@ import math
 import keras
 from keras import ops
 
+SQRT_2 = math.sqrt(2.0)  # He's gain for ReLU-family layers
+
 
 @keras.saving.register_keras_serializable(package="kerasgen")
 class EqualizedConv2D(keras.layers.Layer):
@@ -36,8 +38,14 @@ class EqualizedConv2D(keras.layers.Layer):
     """
 
     def __init__(
-        self, filters, kernel_size, strides=1, padding="same",
-        gain=math.sqrt(2.0), use_bias=True, **kwargs,
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="same",
+        gain=SQRT_2,
+        use_bias=True,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.filters = int(filters)
@@ -45,9 +53,7 @@ class EqualizedConv2D(keras.layers.Layer):
         self.strides = _pair(strides, "strides")
         padding = padding.lower()
         if padding not in ("same", "valid"):
-            raise ValueError(
-                f"`padding` must be 'same' or 'valid', got {padding!r}."
-            )
+            raise ValueError(f"`padding` must be 'same' or 'valid', got {padding!r}.")
         self.padding = padding
         self.gain = float(gain)
         self.use_bias = use_bias
@@ -63,9 +69,7 @@ class EqualizedConv2D(keras.layers.Layer):
             initializer=keras.initializers.RandomNormal(0.0, 1.0),
         )
         if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias", shape=(self.filters,), initializer="zeros"
-            )
+            self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
 
     def call(self, inputs):
         outputs = ops.conv(

@@ -3,6 +3,8 @@ import math
 import keras
 from keras import ops
 
+SQRT_2 = math.sqrt(2.0)  # He's gain for ReLU-family layers
+
 
 @keras.saving.register_keras_serializable(package="kerasgen")
 class EqualizedDense(keras.layers.Layer):
@@ -38,7 +40,11 @@ class EqualizedDense(keras.layers.Layer):
     """
 
     def __init__(
-        self, units, gain=math.sqrt(2.0), use_bias=True, lr_multiplier=1.0,
+        self,
+        units,
+        gain=SQRT_2,
+        use_bias=True,
+        lr_multiplier=1.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -54,14 +60,10 @@ class EqualizedDense(keras.layers.Layer):
         self.kernel = self.add_weight(
             name="kernel",
             shape=(fan_in, self.units),
-            initializer=keras.initializers.RandomNormal(
-                0.0, 1.0 / self.lr_multiplier
-            ),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0 / self.lr_multiplier),
         )
         if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias", shape=(self.units,), initializer="zeros"
-            )
+            self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
 
     def call(self, inputs):
         outputs = ops.matmul(inputs, self.kernel * self.scale)

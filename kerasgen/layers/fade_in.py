@@ -33,10 +33,7 @@ class FadeIn(keras.layers.Layer):
 
     def call(self, inputs):
         if len(inputs) != 3:
-            raise ValueError(
-                "FadeIn expects [old, new, alpha], got "
-                f"{len(inputs)} inputs."
-            )
+            raise ValueError(f"FadeIn expects [old, new, alpha], got {len(inputs)} inputs.")
         old, new, alpha = inputs
         old = ops.cast(old, self.compute_dtype)
         new = ops.cast(new, self.compute_dtype)

@@ -43,9 +43,7 @@ class MinibatchStandardDeviation(keras.layers.Layer):
 
     def _group(self, batch):
         if isinstance(batch, int):
-            return max(
-                g for g in range(1, self.group_size + 1) if batch % g == 0
-            )
+            return max(g for g in range(1, self.group_size + 1) if batch % g == 0)
         candidates = ops.arange(1, self.group_size + 1, dtype="int32")
         batch = ops.cast(batch, "int32")
         divides = ops.equal(ops.mod(batch, candidates), 0)
@@ -77,9 +75,7 @@ class MinibatchStandardDeviation(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         channels = input_shape[-1]
-        return tuple(input_shape[:-1]) + (
-            None if channels is None else channels + 1,
-        )
+        return tuple(input_shape[:-1]) + (None if channels is None else channels + 1,)
 
     def get_config(self):
         config = super().get_config()

@@ -28,9 +28,7 @@ class ReflectionPadding2D(keras.layers.Layer):
             padding = (padding, padding)
         self.padding = tuple(int(p) for p in padding)
         if len(self.padding) != 2:
-            raise ValueError(
-                f"`padding` must be an int or a pair of ints, got {padding!r}."
-            )
+            raise ValueError(f"`padding` must be an int or a pair of ints, got {padding!r}.")
 
     def call(self, inputs):
         pad_h, pad_w = self.padding

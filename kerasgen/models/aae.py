@@ -126,7 +126,9 @@ class AAE(GenerativeModel):
         self.gaussian_encoder = bool(gaussian_encoder)
         self.gan_loss = gan_loss
         self.generator_loss_fn, self.discriminator_loss_fn = gan_losses.get(gan_loss)
-        self._custom = {k: v is not None for k, v in (("encoder", encoder), ("decoder", decoder), ("discriminator", discriminator))}
+        self._custom = {
+            k: v is not None for k, v in (("encoder", encoder), ("decoder", decoder), ("discriminator", discriminator))
+        }
         encoder_dim = 2 * self.latent_dim if self.gaussian_encoder else self.latent_dim
         # Departure: the paper's encoder and decoder are MLPs with two hidden
         # layers of 1000 ReLU units; these are the convolutional networks the
@@ -207,8 +209,7 @@ class AAE(GenerativeModel):
         if labels.shape.rank == 2 and labels.shape[-1] not in (None, 1):
             if labels.shape[-1] != self.num_classes:
                 raise ValueError(
-                    f"One-hot labels have {labels.shape[-1]} classes, but the AAE has "
-                    f"num_classes={self.num_classes}."
+                    f"One-hot labels have {labels.shape[-1]} classes, but the AAE has num_classes={self.num_classes}."
                 )
             labels = tf.argmax(labels, axis=-1, output_type=tf.int32)
         labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)

@@ -57,9 +57,7 @@ class AdversarialModel(GenerativeModel):
     def __init__(self, image_shape, latent_dim=100, latent_distribution="normal", ema_decay=None, seed=None, **kwargs):
         super().__init__(image_shape=image_shape, latent_dim=latent_dim, seed=seed, **kwargs)
         if latent_distribution not in LATENT_DISTRIBUTIONS:
-            raise ValueError(
-                f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}; got {latent_distribution!r}."
-            )
+            raise ValueError(f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}; got {latent_distribution!r}.")
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be None or in (0, 1); got {ema_decay}.")
         self.latent_distribution = latent_distribution
@@ -124,7 +122,11 @@ class AdversarialModel(GenerativeModel):
         self.build_optimizers()
         args = dict(g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer)
         # Names serialize as names; callables by their module path.
-        for key, value in (("loss", loss), ("generator_loss", generator_loss), ("discriminator_loss", discriminator_loss)):
+        for key, value in (
+            ("loss", loss),
+            ("generator_loss", generator_loss),
+            ("discriminator_loss", discriminator_loss),
+        ):
             if value is not None:
                 args[key] = list(value) if isinstance(value, tuple) else value
         self.set_compile_args(**args)

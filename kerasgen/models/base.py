@@ -82,9 +82,10 @@ class RunningMeans(keras.metrics.Metric):
 def _multi_worker():
     strategy = tf.distribute.get_strategy()
     extended = strategy.extended
-    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and getattr(
-        extended, "_in_multi_worker_mode", lambda: False
-    )()
+    return (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and getattr(extended, "_in_multi_worker_mode", lambda: False)()
+    )
 
 
 class GenerativeModel(keras.Model):
@@ -294,9 +295,7 @@ class GenerativeModel(keras.Model):
     def get_compile_config(self):
         if not self.compiled or self._compile_args is None:
             return {}
-        return {
-            name: keras.saving.serialize_keras_object(value) for name, value in self._compile_args.items()
-        }
+        return {name: keras.saving.serialize_keras_object(value) for name, value in self._compile_args.items()}
 
     def compile_from_config(self, config):
         kwargs = {name: keras.saving.deserialize_keras_object(value) for name, value in config.items()}
@@ -392,7 +391,12 @@ class GenerativeModel(keras.Model):
     # -- config ---------------------------------------------------------------
 
     def get_config(self):
-        return {"image_shape": list(self.image_shape), "latent_dim": self.latent_dim, "seed": self.seed, "name": self.name}
+        return {
+            "image_shape": list(self.image_shape),
+            "latent_dim": self.latent_dim,
+            "seed": self.seed,
+            "name": self.name,
+        }
 
     @classmethod
     def from_config(cls, config):

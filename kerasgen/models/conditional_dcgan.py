@@ -113,13 +113,21 @@ class ConditionalDCGAN(DCGAN):
 
     def build_generator(self):
         return conditional_generator(
-            self.latent_dim, self.num_classes, self.embedding_dim, self.image_shape, self.generator_filters, self.seed,
+            self.latent_dim,
+            self.num_classes,
+            self.embedding_dim,
+            self.image_shape,
+            self.generator_filters,
+            self.seed,
             synchronized=self.synchronized_batch_norm,
         )
 
     def build_discriminator(self):
         return projection_discriminator(
-            self.image_shape, self.num_classes, self.discriminator_filters, self.seed,
+            self.image_shape,
+            self.num_classes,
+            self.discriminator_filters,
+            self.seed,
             synchronized=self.synchronized_batch_norm,
         )
 

@@ -23,8 +23,13 @@ def _normal():
 
 def _conv(filters, kernel_size, strides=1, name=None):
     return layers.Conv2D(
-        filters, kernel_size, strides=strides, padding="valid", kernel_initializer=_normal(),
-        bias_initializer="zeros", name=name,
+        filters,
+        kernel_size,
+        strides=strides,
+        padding="valid",
+        kernel_initializer=_normal(),
+        bias_initializer="zeros",
+        name=name,
     )
 
 
@@ -63,8 +68,13 @@ def resnet_generator(image_shape, filters=64, num_residual_blocks=9, output_chan
         x = ResidualBlock(filters * 4, name=f"residual_{i}")(x)
     for i, mult in enumerate((2, 1)):
         x = layers.Conv2DTranspose(
-            filters * mult, 3, strides=2, padding="valid", kernel_initializer=_normal(),
-            bias_initializer="zeros", name=f"up_{i}_conv",
+            filters * mult,
+            3,
+            strides=2,
+            padding="valid",
+            kernel_initializer=_normal(),
+            bias_initializer="zeros",
+            name=f"up_{i}_conv",
         )(x)
         # (h - 1) * 2 + 3 = 2h + 1 rows; PyTorch's padding=1, output_padding=1
         # drops the first row and column.
@@ -204,8 +214,10 @@ class CycleGAN(GenerativeModel):
                 f"{discriminator_layers}, {num_residual_blocks}."
             )
         custom = dict(
-            generator_ab=generator_ab, generator_ba=generator_ba,
-            discriminator_a=discriminator_a, discriminator_b=discriminator_b,
+            generator_ab=generator_ab,
+            generator_ba=generator_ba,
+            discriminator_a=discriminator_a,
+            discriminator_b=discriminator_b,
         )
         self._custom = {k: v is not None for k, v in custom.items()}
         self.generator_ab = deserialize_network(generator_ab) or resnet_generator(

@@ -67,7 +67,12 @@ def dcgan_generator_body(latent_input, image_shape, filters, seed=None, synchron
     for i in range(num_up - 1):
         width //= 2
         x = layers.Conv2DTranspose(
-            width, 4, strides=2, padding="same", use_bias=False, kernel_initializer=normal_init(seed, i + 1),
+            width,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=normal_init(seed, i + 1),
             name=f"deconv_{i}",
         )(x)
         x = batch_norm(seed, 1001 + i, f"deconv_{i}_bn", synchronized)(x)
@@ -92,7 +97,12 @@ def dcgan_discriminator_features(images, image_shape, filters, seed=None, synchr
     width = filters
     for i in range(num_down):
         x = layers.Conv2D(
-            width, 4, strides=2, padding="same", use_bias=i == 0, kernel_initializer=normal_init(seed, 100 + i),
+            width,
+            4,
+            strides=2,
+            padding="same",
+            use_bias=i == 0,
+            kernel_initializer=normal_init(seed, 100 + i),
             name=f"conv_{i}",
         )(x)
         if i > 0:
@@ -200,7 +210,11 @@ class DCGAN(AdversarialModel):
 
     def build_generator(self):
         return dcgan_generator(
-            self.latent_dim, self.image_shape, self.generator_filters, self.seed, synchronized=self.synchronized_batch_norm
+            self.latent_dim,
+            self.image_shape,
+            self.generator_filters,
+            self.seed,
+            synchronized=self.synchronized_batch_norm,
         )
 
     def build_discriminator(self):

@@ -300,7 +300,9 @@ class ProGAN(GenerativeModel):
                 f"ProGAN resolution must be a power of two from {MIN_RESOLUTION} to {MAX_RESOLUTION} "
                 f"(the networks grow from 4x4 by doubling); got {resolution}."
             )
-        super().__init__(image_shape=(resolution, resolution, int(channels)), latent_dim=latent_dim, seed=seed, **kwargs)
+        super().__init__(
+            image_shape=(resolution, resolution, int(channels)), latent_dim=latent_dim, seed=seed, **kwargs
+        )
         self.resolution = resolution
         self.channels = int(channels)
         self.fmap_base = int(fmap_base)
@@ -430,7 +432,9 @@ class ProGAN(GenerativeModel):
 
     # -- training -------------------------------------------------------------
 
-    def compile(self, generator_optimizer=None, discriminator_optimizer=None, gp_weight=10.0, drift_weight=1e-3, **kwargs):
+    def compile(
+        self, generator_optimizer=None, discriminator_optimizer=None, gp_weight=10.0, drift_weight=1e-3, **kwargs
+    ):
         """Compiles with the paper's Adam(1e-3, beta_1=0, beta_2=0.99, epsilon=1e-8).
 
         Args:
@@ -586,9 +590,14 @@ class ProGAN(GenerativeModel):
         real = self.real_images_at(images, stage, alpha)
         latents = keras.random.normal((tf.shape(real)[0], self.latent_dim), seed=self.seed_generator)
         real_scores = self.discriminator(real, stage=stage, alpha=alpha)
-        fake_scores = self.discriminator(self.generator_ema(latents, stage=stage, alpha=alpha), stage=stage, alpha=alpha)
+        fake_scores = self.discriminator(
+            self.generator_ema(latents, stage=stage, alpha=alpha), stage=stage, alpha=alpha
+        )
         drift = tf.reduce_mean(tf.square(real_scores), axis=1)
-        d_loss = losses.wasserstein_discriminator_loss(real_scores, fake_scores, per_example=True) + self.drift_weight * drift
+        d_loss = (
+            losses.wasserstein_discriminator_loss(real_scores, fake_scores, per_example=True)
+            + self.drift_weight * drift
+        )
         g_loss = losses.wasserstein_generator_loss(fake_scores, per_example=True)
         return self.update_metrics(
             {

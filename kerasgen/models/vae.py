@@ -81,12 +81,8 @@ class VAE(GenerativeModel):
         self.prior = distributions.prior(prior, self.latent_dim)
         self.beta = float(beta)
         self._custom = {"encoder": encoder is not None, "decoder": decoder is not None}
-        self.encoder = deserialize_network(encoder) or conv_encoder(
-            self.image_shape, self.filters, 2 * self.latent_dim
-        )
-        self.decoder = deserialize_network(decoder) or conv_decoder(
-            self.latent_dim, self.image_shape, self.filters
-        )
+        self.encoder = deserialize_network(encoder) or conv_encoder(self.image_shape, self.filters, 2 * self.latent_dim)
+        self.decoder = deserialize_network(decoder) or conv_decoder(self.latent_dim, self.image_shape, self.filters)
         # The KL weight is a variable so that KLWarmup can change it between
         # steps without retracing, and so that checkpoints keep it.
         self.kl_weight = keras.Variable(self.beta, trainable=False, name="kl_weight", dtype="float32")
@@ -267,4 +263,3 @@ class VAE(GenerativeModel):
             decoder=serialize_network(self.decoder) if self._custom["decoder"] else None,
         )
         return config
-
