@@ -1,11 +1,14 @@
-"""kerasgen models: one public class per file."""
+"""kerasgen models: one folder per family, one public class per file.
+
+Importing this package registers every family's classes (Keras
+serialization) and zoo presets (`kerasgen.presets`).
+"""
 
 from kerasgen.models.aae import AAE  # noqa: F401
 from kerasgen.models.autoencoder import Autoencoder  # noqa: F401
 from kerasgen.models.base import GenerativeModel  # noqa: F401
-from kerasgen.models.conditional_dcgan import ConditionalDCGAN  # noqa: F401
 from kerasgen.models.cyclegan import CycleGAN  # noqa: F401
-from kerasgen.models.dcgan import DCGAN  # noqa: F401
-from kerasgen.models.gan import GAN  # noqa: F401
+from kerasgen.models.encoder_decoder import EncoderDecoderModel  # noqa: F401
+from kerasgen.models.gan import DCGAN, GAN, ConditionalDCGAN  # noqa: F401
 from kerasgen.models.progan import ProGAN  # noqa: F401
 from kerasgen.models.vae import VAE  # noqa: F401

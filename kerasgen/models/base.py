@@ -1,15 +1,51 @@
 """`GenerativeModel`: what every kerasgen model shares."""
 
+import copy
 import os
-import shutil
-import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from kerasgen import distribute, zoo
+from kerasgen import distribute
+from kerasgen.files import writing_folder
+from kerasgen.models.networks import deserialize_network, serialize_network
+
+# What a model can do. Callers (recipes, the CLI, callbacks, tools) ask
+# `model.capabilities` instead of probing for methods or class names.
+GENERATE = "generate"  # generate(n, seed=...) samples from a prior
+RECONSTRUCT = "reconstruct"  # encode / decode / reconstruct
+TRANSLATE = "translate"  # translate(images, ...) between domains
+CONDITIONAL = "conditional"  # generate(n, labels=...) for class labels
+LOG_LIKELIHOOD = "log_likelihood"  # log_likelihood(images): a bound on log p(x)
+PRIOR_MATCH = "prior_match"  # prior_match(images): MMD^2 of codes to the prior
+CAPABILITIES = (GENERATE, RECONSTRUCT, TRANSLATE, CONDITIONAL, LOG_LIKELIHOOD, PRIOR_MATCH)
+
+# The structure of a training batch (`batch_structure`).
+IMAGES = "images"  # images, or (images, ignored labels)
+LABELED_IMAGES = "labeled_images"  # (images, int labels)
+IMAGE_PAIRS = "image_pairs"  # (images_a, images_b), unpaired
+BATCH_STRUCTURES = (IMAGES, LABELED_IMAGES, IMAGE_PAIRS)
+
+
+def update_moving_average(average, network, decay):
+    """average <- decay * average + (1 - decay) * network, weight by weight.
+
+    Trainable weights are averaged; buffers (BatchNorm moving statistics)
+    are copied, as the GAN literature's EMA generators do.
+
+    Args:
+        average: the network holding the moving average (same architecture).
+        network: the network being trained.
+        decay: the average's decay, e.g. 0.999.
+    """
+    for target, source in zip(average.weights, network.weights):
+        value = ops.cast(source, target.dtype)
+        if source.trainable:
+            target.assign(decay * target + (1.0 - decay) * value)
+        else:
+            target.assign(value)
 
 
 def assert_that(condition, *message):
@@ -89,12 +125,23 @@ def _multi_worker():
 
 
 class GenerativeModel(keras.Model):
-    """Base class of the kerasgen models.
+    """Base class of the kerasgen models: the contract every family follows.
 
-    A subclass lists its metric names in `metric_names`, builds its
-    sub-networks in `__init__`, and implements `train_step`,
+    A subclass declares, as class attributes, what it can do
+    (`capabilities`), what a training batch holds (`batch_structure`), its
+    metric names (`metric_names`) and its optimizers by role
+    (`optimizer_roles`: compile keyword -> the sub-networks it updates).
+    It builds its sub-networks in `__init__` with `add_network` and
+    implements `train_step` (with `minimize` for every update),
     `decode_latents` (for models that generate), `export_signatures` and
-    `get_config`. The base class supplies:
+    `get_config` (its own hyperparameters). The base class supplies:
+
+    - `compile()` with one optimizer per role, the paper's by default
+      (`default_optimizer`), loss scaling under `mixed_float16`, and a
+      compile-config round trip,
+    - `minimize`: average over the global batch, scale, check for NaN/Inf,
+      apply only when finite,
+    - serialization of user-supplied sub-networks,
 
     - running means of the metrics named in `metric_names` (`self.tracker`),
     - a `keras.random.SeedGenerator` (`self.seed_generator`), so that
@@ -115,6 +162,13 @@ class GenerativeModel(keras.Model):
 
     metric_names = ("loss",)
     latest_metric_names = ()  # metrics that report their latest value, not the epoch's mean
+    capabilities = frozenset()  # a subset of CAPABILITIES
+    batch_structure = IMAGES  # one of BATCH_STRUCTURES
+    # compile keyword -> names of the sub-networks its optimizer updates
+    # (None: every trainable variable). The order is `optimizer_variables()`'s.
+    optimizer_roles = {"optimizer": None}
+    # The role whose optimizer is `model.optimizer` (its step count is the model's).
+    main_optimizer_role = "optimizer"
 
     def __init__(self, image_shape=(28, 28, 1), latent_dim=16, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -129,6 +183,27 @@ class GenerativeModel(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.tracker = RunningMeans(self.metric_names, latest=self.latest_metric_names)
         self._compile_args = None
+        self._network_is_custom = {}
+
+    # -- sub-networks ---------------------------------------------------------
+
+    def add_network(self, name, given, build):
+        """Sets the sub-network `name`: the user's own (a Keras model or its config) or `build()`.
+
+        A user-supplied network is written into `get_config` (Keras layer
+        serialization, so safe mode refuses Lambda code); a default one is
+        rebuilt from the hyperparameters and written as None.
+        """
+        self._network_is_custom[name] = given is not None
+        network = deserialize_network(given) if given is not None else build()
+        setattr(self, name, network)
+        return network
+
+    def can(self, capability):
+        """Whether the model has `capability` (one of `kerasgen.models.base.CAPABILITIES`)."""
+        if capability not in CAPABILITIES:
+            raise ValueError(f"Unknown capability {capability!r}; known: {CAPABILITIES}.")
+        return capability in self.capabilities
 
     # -- metrics --------------------------------------------------------------
 
@@ -180,6 +255,30 @@ class GenerativeModel(keras.Model):
         with tf.control_dependencies([check]):
             optimizer.apply_gradients(zip(gradients, variables))
         return gradients
+
+    def minimize(self, name, optimizer, tape, loss, variables):
+        """One guarded optimizer step on `loss`, recorded on `tape`; returns the mean loss.
+
+        tape -> average over the global batch -> loss scale -> NaN/Inf check ->
+        apply only once the check has passed. Every training step of every
+        model updates its weights through here.
+
+        Args:
+            name: the loss's name in the error a NaN or Inf raises.
+            optimizer: the role's optimizer (`LossScaleOptimizer` under
+                mixed_float16).
+            tape: the `tf.GradientTape` that recorded `loss`; it is resumed
+                to record the averaging and the scaling.
+            loss: per-example losses `(batch,)`, averaged over the global
+                batch here, or a scalar that is already that average.
+            variables: the variables to update.
+        """
+        with tape:
+            if loss.shape.rank != 0:
+                loss = self.average_loss(loss)
+            scaled = optimizer.scale_loss(loss)
+        self.apply_checked(optimizer, tape, scaled, variables, self.check_finite(name, loss))
+        return loss
 
     # -- randomness -----------------------------------------------------------
 
@@ -288,19 +387,65 @@ class GenerativeModel(keras.Model):
 
     # -- compile --------------------------------------------------------------
 
+    def default_optimizer(self, role):
+        """The paper's optimizer for `role` (Adam(1e-3) unless a family says otherwise)."""
+        return keras.optimizers.Adam(1e-3)
+
+    def compile(self, **kwargs):
+        """Compiles with one optimizer per role of `optimizer_roles`.
+
+        Each role's keyword (e.g. `generator_optimizer=`) takes an
+        optimizer, its name or its config dict; a role left out gets
+        `default_optimizer(role)`, the paper's. Under `mixed_float16` every
+        optimizer is wrapped in a `LossScaleOptimizer`. Other keywords go to
+        `keras.Model.compile` (e.g. `steps_per_execution`).
+        """
+        scale = kwargs.get("auto_scale_loss", True)
+        optimizers = {}
+        for role in self.optimizer_roles:
+            value = kwargs.pop(role, None)
+            if value is None:
+                optimizer = self.default_optimizer(role)
+            else:
+                # A config dict is copied: Keras edits the one it deserializes.
+                optimizer = keras.optimizers.get(copy.deepcopy(value) if isinstance(value, dict) else value)
+            optimizers[role] = self.loss_scaled(optimizer, scale)
+        if len({id(o) for o in optimizers.values()}) < len(optimizers):
+            raise ValueError(
+                f"{type(self).__name__} needs {len(optimizers)} distinct optimizer instances "
+                f"({', '.join(optimizers)}): their states differ."
+            )
+        for role, optimizer in optimizers.items():
+            if role != "optimizer":
+                setattr(self, role, optimizer)
+        super().compile(optimizer=optimizers[self.main_optimizer_role], **kwargs)
+        if "optimizer" in optimizers:
+            optimizers["optimizer"] = self.optimizer
+        # Optimizer slots exist from here on, in the caller's strategy scope:
+        # an optimizer first built inside a replica's step fails under
+        # MirroredStrategy, and a failed first trace (bad data, say) does not
+        # leave `fit` unusable; a checkpoint can be restored before training.
+        self.build_optimizers()
+        self.set_compile_args(**optimizers)
+
     def set_compile_args(self, **args):
         """Records what `compile` was called with, for `get_compile_config`."""
         self._compile_args = args
 
+    def add_compile_args(self, **args):
+        """Adds a family's own compile arguments (loss weights, ...) to the recorded ones."""
+        self._compile_args = {**(self._compile_args or {}), **args}
+
     def get_compile_config(self):
         if not self.compiled or self._compile_args is None:
             return {}
-        return {name: keras.saving.serialize_keras_object(value) for name, value in self._compile_args.items()}
+        return {
+            name: keras.saving.serialize_keras_object(value) for name, value in self._compile_args.items()
+        }
 
     def compile_from_config(self, config):
         kwargs = {name: keras.saving.deserialize_keras_object(value) for name, value in config.items()}
         self.compile(**kwargs)
-        self.build_optimizers()
 
     def loss_scaled(self, optimizer, auto_scale_loss=True):
         """`optimizer`, wrapped in a `keras.optimizers.LossScaleOptimizer` when needed.
@@ -337,8 +482,16 @@ class GenerativeModel(keras.Model):
                 optimizer.build(variables)
 
     def optimizer_variables(self):
-        """Pairs (optimizer, variables it updates); one pair by default."""
-        return [(self.optimizer, self.trainable_variables)]
+        """Pairs (optimizer, variables it updates), one per role of `optimizer_roles`."""
+        pairs = []
+        for role, networks in self.optimizer_roles.items():
+            optimizer = self.optimizer if role == "optimizer" else getattr(self, role, None)
+            if networks is None:
+                variables = self.trainable_variables
+            else:
+                variables = [v for name in networks for v in getattr(self, name).trainable_variables]
+            pairs.append((optimizer, variables))
+        return pairs
 
     # -- export ---------------------------------------------------------------
 
@@ -369,15 +522,8 @@ class GenerativeModel(keras.Model):
         signatures = self.export_signatures()
         for name, (fn, input_signature) in signatures.items():
             archive.add_endpoint(name=name, fn=fn, input_signature=input_signature)
-        parent = os.path.dirname(filepath)
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=".export-", dir=parent)
-        try:
+        with writing_folder(filepath, prefix=".export-") as tmp:
             archive.write_out(tmp, verbose=False)
-            zoo.replace_folder(tmp, filepath)
-        finally:
-            if os.path.isdir(tmp):
-                shutil.rmtree(tmp)
         if verbose:
             print(f"Saved {type(self).__name__} to {filepath} with signatures: {', '.join(signatures)}")
         return filepath
@@ -391,12 +537,16 @@ class GenerativeModel(keras.Model):
     # -- config ---------------------------------------------------------------
 
     def get_config(self):
-        return {
+        config = {
             "image_shape": list(self.image_shape),
             "latent_dim": self.latent_dim,
             "seed": self.seed,
             "name": self.name,
         }
+        # User-supplied sub-networks are written out; default ones are rebuilt.
+        for name, is_custom in self._network_is_custom.items():
+            config[name] = serialize_network(getattr(self, name)) if is_custom else None
+        return config
 
     @classmethod
     def from_config(cls, config):

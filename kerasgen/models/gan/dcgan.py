@@ -3,8 +3,7 @@
 import keras
 from keras import layers
 
-from kerasgen.models.adversarial import AdversarialModel, normal_init
-from kerasgen.models.networks import deserialize_network, serialize_network
+from kerasgen.models.gan.adversarial import AdversarialModel, normal_init
 
 # BatchNorm as in the paper's Torch code (nn.SpatialBatchNormalization
 # defaults): epsilon 1e-5 and running averages updated with weight 0.1,
@@ -203,9 +202,8 @@ class DCGAN(AdversarialModel):
         self.discriminator_filters = int(discriminator_filters)
         if self.generator_filters < 1 or self.discriminator_filters < 1:
             raise ValueError("generator_filters and discriminator_filters must be positive.")
-        self._custom = {"generator": generator is not None, "discriminator": discriminator is not None}
-        self.generator = deserialize_network(generator) or self.build_generator()
-        self.discriminator = deserialize_network(discriminator) or self.build_discriminator()
+        self.add_network("generator", generator, self.build_generator)
+        self.add_network("discriminator", discriminator, self.build_discriminator)
         self._finish_init()
 
     def build_generator(self):
@@ -228,7 +226,5 @@ class DCGAN(AdversarialModel):
             generator_filters=self.generator_filters,
             discriminator_filters=self.discriminator_filters,
             synchronized_batch_norm=self.synchronized_batch_norm,
-            generator=serialize_network(self.generator) if self._custom["generator"] else None,
-            discriminator=serialize_network(self.discriminator) if self._custom["discriminator"] else None,
         )
         return config

@@ -7,14 +7,15 @@ import tensorflow as tf
 from keras import ops
 
 from kerasgen import distributions
-from kerasgen.models.base import GenerativeModel
-from kerasgen.models.networks import conv_decoder, conv_encoder, deserialize_network, serialize_network
+from kerasgen.models.base import GENERATE, LOG_LIKELIHOOD, RECONSTRUCT
+from kerasgen.models.encoder_decoder import EncoderDecoderModel
+from kerasgen.models.networks import conv_decoder, conv_encoder
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
-class VAE(GenerativeModel):
+class VAE(EncoderDecoderModel):
     """Variational autoencoder trained on the negative ELBO.
 
     The encoder gives q(z|x), a diagonal Gaussian from a mean and a
@@ -56,6 +57,8 @@ class VAE(GenerativeModel):
     """
 
     metric_names = ("loss", "elbo", "reconstruction", "kl")
+    capabilities = frozenset({GENERATE, RECONSTRUCT, LOG_LIKELIHOOD})
+    latent_input_name = "latents"
 
     def __init__(
         self,
@@ -80,9 +83,8 @@ class VAE(GenerativeModel):
         self.prior_name = prior
         self.prior = distributions.prior(prior, self.latent_dim)
         self.beta = float(beta)
-        self._custom = {"encoder": encoder is not None, "decoder": decoder is not None}
-        self.encoder = deserialize_network(encoder) or conv_encoder(self.image_shape, self.filters, 2 * self.latent_dim)
-        self.decoder = deserialize_network(decoder) or conv_decoder(self.latent_dim, self.image_shape, self.filters)
+        self.add_network("encoder", encoder, lambda: conv_encoder(self.image_shape, self.filters, 2 * self.latent_dim))
+        self.add_network("decoder", decoder, lambda: conv_decoder(self.latent_dim, self.image_shape, self.filters))
         # The KL weight is a variable so that KLWarmup can change it between
         # steps without retracing, and so that checkpoints keep it.
         self.kl_weight = keras.Variable(self.beta, trainable=False, name="kl_weight", dtype="float32")
@@ -141,30 +143,17 @@ class VAE(GenerativeModel):
 
     # -- training -------------------------------------------------------------
 
-    def compile(self, optimizer=None, **kwargs):
-        """Compiles with Adam(1e-3) unless another optimizer is given.
-
-        The paper trains with SGD or Adagrad; Adam is what current VAE code
-        uses and converges in far fewer steps (a deliberate departure).
-
-        Args:
-            optimizer: optimizer of the encoder and decoder.
-            **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
-        """
-        optimizer = keras.optimizers.get(optimizer) if optimizer is not None else keras.optimizers.Adam(1e-3)
-        optimizer = self.loss_scaled(optimizer, kwargs.get("auto_scale_loss", True))
-        super().compile(optimizer=optimizer, **kwargs)
-        self.set_compile_args(optimizer=self.optimizer)
+    def default_optimizer(self, role):
+        # Departure: the paper trains with SGD or Adagrad; Adam(1e-3) is what
+        # current VAE code uses and converges in far fewer steps.
+        return keras.optimizers.Adam(1e-3)
 
     def train_step(self, data):
         images, _ = self.unpack(data)
         images = self.prepare_images(images)
         with tf.GradientTape() as tape:
             terms = self.elbo_terms(images, training=True)
-            loss = self.average_loss(terms["loss"])
-            scaled = self.optimizer.scale_loss(loss)
-        check = self.check_finite("loss", loss)
-        self.apply_checked(self.optimizer, tape, scaled, self.trainable_variables, check)
+        self.minimize("loss", self.optimizer, tape, terms["loss"], self.trainable_variables)
         return self.update_metrics(terms)
 
     def test_step(self, data):
@@ -172,8 +161,6 @@ class VAE(GenerativeModel):
         images = self.prepare_images(images)
         return self.update_metrics(self.elbo_terms(images, training=False))
 
-    def call(self, images, training=False):
-        return self.to_images(self.likelihood_distribution(self.posterior(images, training).mean(), training))
 
     # -- inference ------------------------------------------------------------
 
@@ -184,18 +171,18 @@ class VAE(GenerativeModel):
     def decode_latents(self, latents, training=False):
         return self.to_images(self.likelihood_distribution(latents, training))
 
-    def encode(self, images):
+    def encode_codes(self, images, training=False):
+        """The mean of q(z|x): the codes of `encode`, `reconstruct` and `LatentScatter`."""
+        return self.posterior(images, training=training).mean()
+
+    def encode_distribution(self, images):
         """Mean and scale of q(z|x), as numpy arrays."""
         q = self.posterior(self.prepare_images(images))
         return ops.convert_to_numpy(q.mean()), ops.convert_to_numpy(q.stddev())
 
-    def decode(self, latents):
-        """Images in [-1, 1] (the mean of p(x|z)) for a batch of latents."""
-        return ops.convert_to_numpy(self.decode_latents(tf.convert_to_tensor(latents, tf.float32)))
-
-    def reconstruct(self, images):
-        """Decodes the posterior mean of each image."""
-        return ops.convert_to_numpy(self(self.prepare_images(images)))
+    def encoding_outputs(self, images):
+        q = self.posterior(images)
+        return {"codes": q.mean(), "mean": q.mean(), "scale": q.stddev()}
 
     def log_likelihood(self, images, num_samples=100, chunk_size=None):
         """Importance-weighted lower bound on log p(x) (Burda et al., 2016).
@@ -233,24 +220,6 @@ class VAE(GenerativeModel):
 
     # -- export and config ----------------------------------------------------
 
-    def export_signatures(self):
-        def encode(images):
-            q = self.posterior(images)
-            return {"mean": q.mean(), "scale": q.stddev()}
-
-        def decode(latents):
-            return {"images": ops.cast(self.decode_latents(latents), "float32")}
-
-        def reconstruct(images):
-            return {"images": ops.cast(self(images), "float32")}
-
-        return {
-            "serving_default": (decode, [self.latent_spec()]),
-            "decode": (decode, [self.latent_spec()]),
-            "encode": (encode, [self.image_spec()]),
-            "reconstruct": (reconstruct, [self.image_spec()]),
-        }
-
     def get_config(self):
         config = super().get_config()
         config.update(
@@ -259,7 +228,5 @@ class VAE(GenerativeModel):
             likelihood_scale=self.likelihood_scale,
             prior=self.prior_name,
             beta=self.beta,
-            encoder=serialize_network(self.encoder) if self._custom["encoder"] else None,
-            decoder=serialize_network(self.decoder) if self._custom["decoder"] else None,
         )
         return config

@@ -4,8 +4,9 @@ import keras
 import numpy as np
 from keras import layers
 
-from kerasgen.models.adversarial import normal_init
-from kerasgen.models.dcgan import DCGAN, dcgan_discriminator_features, dcgan_generator_body, dcgan_layout
+from kerasgen.models.base import CONDITIONAL, GENERATE, LABELED_IMAGES
+from kerasgen.models.gan.adversarial import normal_init
+from kerasgen.models.gan.dcgan import DCGAN, dcgan_discriminator_features, dcgan_generator_body, dcgan_layout
 
 
 def conditional_generator(
@@ -73,6 +74,9 @@ class ConditionalDCGAN(DCGAN):
     >>> model.fit(kerasgen.data.dataset(images, model.image_shape, labels=labels), epochs=10)
     >>> sevens = model.generate(16, labels=7, seed=0)
     """
+
+    capabilities = frozenset({GENERATE, CONDITIONAL})
+    batch_structure = LABELED_IMAGES
 
     def __init__(
         self,

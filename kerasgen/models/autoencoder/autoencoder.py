@@ -4,12 +4,12 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from kerasgen.models.base import GenerativeModel
-from kerasgen.models.networks import conv_decoder, conv_encoder, deserialize_network, serialize_network
+from kerasgen.models.encoder_decoder import EncoderDecoderModel
+from kerasgen.models.networks import conv_decoder, conv_encoder
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
-class Autoencoder(GenerativeModel):
+class Autoencoder(EncoderDecoderModel):
     """Deterministic encoder and decoder trained on reconstruction only.
 
     The loss is the per-pixel mean squared error in [-1, 1] units, averaged
@@ -34,26 +34,21 @@ class Autoencoder(GenerativeModel):
     """
 
     metric_names = ("loss", "reconstruction")
+    serving_default = "reconstruct"
 
     def __init__(
         self, image_shape=(28, 28, 1), latent_dim=16, filters=(32, 64), seed=None, encoder=None, decoder=None, **kwargs
     ):
         super().__init__(image_shape=image_shape, latent_dim=latent_dim, seed=seed, **kwargs)
         self.filters = tuple(int(f) for f in filters)
-        self._custom = {"encoder": encoder is not None, "decoder": decoder is not None}
-        self.encoder = deserialize_network(encoder) or conv_encoder(self.image_shape, self.filters, self.latent_dim)
-        self.decoder = deserialize_network(decoder) or conv_decoder(
-            self.latent_dim, self.image_shape, self.filters, output_activation="tanh"
+        self.add_network("encoder", encoder, lambda: conv_encoder(self.image_shape, self.filters, self.latent_dim))
+        self.add_network(
+            "decoder",
+            decoder,
+            lambda: conv_decoder(self.latent_dim, self.image_shape, self.filters, output_activation="tanh"),
         )
         # Every variable exists now: the sub-networks are built functional models.
         self.built = True
-
-    def compile(self, optimizer=None, **kwargs):
-        """Compiles with Adam(1e-3) unless another optimizer is given."""
-        optimizer = keras.optimizers.get(optimizer) if optimizer is not None else keras.optimizers.Adam(1e-3)
-        optimizer = self.loss_scaled(optimizer, kwargs.get("auto_scale_loss", True))
-        super().compile(optimizer=optimizer, **kwargs)
-        self.set_compile_args(optimizer=self.optimizer)
 
     def reconstruction_error(self, images, training=False):
         """Per-example mean squared error over pixels."""
@@ -65,10 +60,7 @@ class Autoencoder(GenerativeModel):
         images = self.prepare_images(images)
         with tf.GradientTape() as tape:
             error = self.reconstruction_error(images, training=True)
-            loss = self.average_loss(error)
-            scaled = self.optimizer.scale_loss(loss)
-        check = self.check_finite("loss", loss)
-        self.apply_checked(self.optimizer, tape, scaled, self.trainable_variables, check)
+        self.minimize("loss", self.optimizer, tape, error, self.trainable_variables)
         return self.update_metrics({"loss": error, "reconstruction": error})
 
     def test_step(self, data):
@@ -76,8 +68,8 @@ class Autoencoder(GenerativeModel):
         error = self.reconstruction_error(self.prepare_images(images))
         return self.update_metrics({"loss": error, "reconstruction": error})
 
-    def call(self, images, training=False):
-        return self.decoder(self.encoder(images, training=training), training=training)
+    def encode_codes(self, images, training=False):
+        return ops.cast(self.encoder(images, training=training), "float32")
 
     def decode_latents(self, latents, training=False):
         return ops.cast(self.decoder(latents, training=training), "float32")
@@ -94,39 +86,7 @@ class Autoencoder(GenerativeModel):
     def sample_latents(self, n, seed=None):
         return self.generate(n)
 
-    def encode(self, images):
-        """Codes of a batch of images, as a numpy array."""
-        return ops.convert_to_numpy(ops.cast(self.encoder(self.prepare_images(images)), "float32"))
-
-    def decode(self, codes):
-        """Images in [-1, 1] for a batch of codes."""
-        return ops.convert_to_numpy(self.decode_latents(tf.convert_to_tensor(codes, tf.float32)))
-
-    def reconstruct(self, images):
-        return ops.convert_to_numpy(ops.cast(self(self.prepare_images(images)), "float32"))
-
-    def export_signatures(self):
-        def encode(images):
-            return {"codes": ops.cast(self.encoder(images), "float32")}
-
-        def decode(codes):
-            return {"images": self.decode_latents(codes)}
-
-        def reconstruct(images):
-            return {"images": ops.cast(self(images), "float32")}
-
-        return {
-            "serving_default": (reconstruct, [self.image_spec()]),
-            "encode": (encode, [self.image_spec()]),
-            "decode": (decode, [self.latent_spec("codes")]),
-            "reconstruct": (reconstruct, [self.image_spec()]),
-        }
-
     def get_config(self):
         config = super().get_config()
-        config.update(
-            filters=list(self.filters),
-            encoder=serialize_network(self.encoder) if self._custom["encoder"] else None,
-            decoder=serialize_network(self.decoder) if self._custom["decoder"] else None,
-        )
+        config.update(filters=list(self.filters))
         return config

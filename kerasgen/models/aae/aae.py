@@ -1,15 +1,14 @@
 """Adversarial autoencoder (Makhzani et al., 2015)."""
 
-import copy
-
 import keras
 import tensorflow as tf
 from keras import layers, ops
 
 from kerasgen import distribute, distributions
 from kerasgen import losses as gan_losses
-from kerasgen.models.base import GenerativeModel
-from kerasgen.models.networks import conv_decoder, conv_encoder, deserialize_network, serialize_network
+from kerasgen.models.base import GENERATE, LABELED_IMAGES, PRIOR_MATCH, RECONSTRUCT
+from kerasgen.models.encoder_decoder import EncoderDecoderModel
+from kerasgen.models.networks import conv_decoder, conv_encoder
 
 
 def latent_discriminator(latent_dim, units=(1000, 1000), num_classes=0, name="discriminator"):
@@ -31,7 +30,7 @@ def latent_discriminator(latent_dim, units=(1000, 1000), num_classes=0, name="di
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
-class AAE(GenerativeModel):
+class AAE(EncoderDecoderModel):
     """Adversarial autoencoder: an autoencoder whose codes are matched to a prior by a GAN.
 
     Each batch takes the paper's two phases, in order, with three optimizers:
@@ -88,6 +87,15 @@ class AAE(GenerativeModel):
     """
 
     metric_names = ("loss", "reconstruction", "d_loss", "g_loss")
+    capabilities = frozenset({GENERATE, RECONSTRUCT, PRIOR_MATCH})
+    # One optimizer per phase: the reconstruction phase moves the encoder and
+    # decoder, the regularization phase the discriminator, then the encoder.
+    optimizer_roles = {
+        "reconstruction_optimizer": ("encoder", "decoder"),
+        "discriminator_optimizer": ("discriminator",),
+        "generator_optimizer": ("encoder",),
+    }
+    main_optimizer_role = "reconstruction_optimizer"
 
     def __init__(
         self,
@@ -126,20 +134,22 @@ class AAE(GenerativeModel):
         self.gaussian_encoder = bool(gaussian_encoder)
         self.gan_loss = gan_loss
         self.generator_loss_fn, self.discriminator_loss_fn = gan_losses.get(gan_loss)
-        self._custom = {
-            k: v is not None for k, v in (("encoder", encoder), ("decoder", decoder), ("discriminator", discriminator))
-        }
         encoder_dim = 2 * self.latent_dim if self.gaussian_encoder else self.latent_dim
         # Departure: the paper's encoder and decoder are MLPs with two hidden
         # layers of 1000 ReLU units; these are the convolutional networks the
         # Autoencoder and VAE share, so that the three differ only in the objective.
-        self.encoder = deserialize_network(encoder) or conv_encoder(self.image_shape, self.filters, encoder_dim)
-        self.decoder = deserialize_network(decoder) or conv_decoder(
-            self.latent_dim, self.image_shape, self.filters, output_activation="tanh"
+        self.add_network("encoder", encoder, lambda: conv_encoder(self.image_shape, self.filters, encoder_dim))
+        self.add_network(
+            "decoder",
+            decoder,
+            lambda: conv_decoder(self.latent_dim, self.image_shape, self.filters, output_activation="tanh"),
         )
-        self.discriminator = deserialize_network(discriminator) or latent_discriminator(
-            self.latent_dim, self.discriminator_units, self.num_classes
+        self.add_network(
+            "discriminator",
+            discriminator,
+            lambda: latent_discriminator(self.latent_dim, self.discriminator_units, self.num_classes),
         )
+        self.batch_structure = LABELED_IMAGES if self.num_classes else self.batch_structure
         # Every variable exists now: the sub-networks are built functional models.
         self.built = True
 
@@ -243,8 +253,8 @@ class AAE(GenerativeModel):
         mean, log_variance = ops.split(stats, 2, axis=-1)
         return distributions.diagonal_gaussian(mean, log_variance)
 
-    def encode_codes(self, images, training=False, sample=True):
-        """Codes as a float32 tensor: f(x), or a draw from (or the mean of) q(z|x)."""
+    def encode_codes(self, images, training=False, sample=False):
+        """Codes as a float32 tensor: f(x), or the mean of (or, with `sample`, a draw from) q(z|x)."""
         if not self.gaussian_encoder:
             return ops.cast(self.encoder(images, training=training), "float32")
         q = self.posterior(images, training=training)
@@ -260,9 +270,6 @@ class AAE(GenerativeModel):
         """Per-example mean squared error over pixels."""
         out = self.decode_latents(codes, training=training)
         return ops.mean(ops.square(out - images), axis=(1, 2, 3))
-
-    def call(self, images, training=False):
-        return self.decode_latents(self.encode_codes(images, training=training, sample=False), training=training)
 
     # -- training -------------------------------------------------------------
 
@@ -303,86 +310,47 @@ class AAE(GenerativeModel):
                 regularization phase.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
-        scale = kwargs.get("auto_scale_loss", True)
-        reconstruction_optimizer = self._optimizer(
-            reconstruction_optimizer, lambda: keras.optimizers.SGD(0.01, momentum=0.9)
+        super().compile(
+            reconstruction_optimizer=reconstruction_optimizer,
+            discriminator_optimizer=discriminator_optimizer,
+            generator_optimizer=generator_optimizer,
+            **kwargs,
         )
-        discriminator_optimizer = self._optimizer(
-            discriminator_optimizer, lambda: keras.optimizers.SGD(0.1, momentum=0.1)
-        )
-        generator_optimizer = self._optimizer(generator_optimizer, lambda: keras.optimizers.SGD(0.1, momentum=0.1))
-        if len({id(reconstruction_optimizer), id(discriminator_optimizer), id(generator_optimizer)}) < 3:
-            raise ValueError("The three phases need three distinct optimizer instances (their states differ).")
-        # Loss scaling for each of the three under mixed_float16.
-        reconstruction_optimizer = self.loss_scaled(reconstruction_optimizer, scale)
-        discriminator_optimizer = self.loss_scaled(discriminator_optimizer, scale)
-        generator_optimizer = self.loss_scaled(generator_optimizer, scale)
-        super().compile(optimizer=reconstruction_optimizer, **kwargs)
-        self.reconstruction_optimizer = self.optimizer
-        self.discriminator_optimizer = discriminator_optimizer
-        self.generator_optimizer = generator_optimizer
-        self.set_compile_args(
-            reconstruction_optimizer=self.reconstruction_optimizer,
-            discriminator_optimizer=self.discriminator_optimizer,
-            generator_optimizer=self.generator_optimizer,
-        )
-        # Creating the optimizers' variables now (not inside the first traced
-        # step) keeps a step that failed to trace, e.g. on bad labels, from
-        # breaking the next `fit`.
-        self.build_optimizers()
 
-    @staticmethod
-    def _optimizer(value, default):
-        if value is None:
-            return default()
-        # A config dict is copied: Keras edits the one it deserializes.
-        return keras.optimizers.get(copy.deepcopy(value) if isinstance(value, dict) else value)
-
-    def optimizer_variables(self):
-        autoencoder = self.encoder.trainable_variables + self.decoder.trainable_variables
-        return [
-            (self.reconstruction_optimizer, autoencoder),
-            (self.discriminator_optimizer, self.discriminator.trainable_variables),
-            (self.generator_optimizer, self.encoder.trainable_variables),
-        ]
+    def default_optimizer(self, role):
+        if role == "reconstruction_optimizer":
+            return keras.optimizers.SGD(0.01, momentum=0.9)
+        return keras.optimizers.SGD(0.1, momentum=0.1)
 
     def reconstruction_step(self, images):
         """Phase 1: one step of the encoder and decoder on reconstruction."""
         variables = self.encoder.trainable_variables + self.decoder.trainable_variables
         with tf.GradientTape() as tape:
-            error = self.reconstruction_error(images, self.encode_codes(images, training=True), training=True)
-            loss = self.average_loss(error)
-            scaled = self.reconstruction_optimizer.scale_loss(loss)
-        check = self.check_finite("reconstruction", loss)
-        self.apply_checked(self.reconstruction_optimizer, tape, scaled, variables, check)
+            codes = self.encode_codes(images, training=True, sample=True)
+            error = self.reconstruction_error(images, codes, training=True)
+        self.minimize("reconstruction", self.reconstruction_optimizer, tape, error, variables)
         return error
 
     def discriminator_step(self, images, labels=None, onehot=None):
         """Phase 2a: one step of the discriminator, prior samples real, codes fake."""
         batch = tf.shape(images)[0]
-        fake = tf.stop_gradient(self.encode_codes(images, training=True))
+        fake = tf.stop_gradient(self.encode_codes(images, training=True, sample=True))
         real = self.sample_prior(batch, labels=labels)
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             real_logits = self._discriminate(real, onehot, training=True)
             fake_logits = self._discriminate(fake, onehot, training=True)
             per_example = self.discriminator_loss_fn(real_logits, fake_logits, per_example=True)
-            loss = self.average_loss(per_example)
-            scaled = self.discriminator_optimizer.scale_loss(loss)
-        check = self.check_finite("d_loss", loss)
-        self.apply_checked(self.discriminator_optimizer, tape, scaled, variables, check)
+        self.minimize("d_loss", self.discriminator_optimizer, tape, per_example, variables)
         return per_example
 
     def generator_step(self, images, onehot=None):
         """Phase 2b: one step of the encoder (the generator) on fooling the discriminator."""
         variables = self.encoder.trainable_variables
         with tf.GradientTape() as tape:
-            fake_logits = self._discriminate(self.encode_codes(images, training=True), onehot, training=True)
-            per_example = self.generator_loss_fn(fake_logits, per_example=True)
-            loss = self.average_loss(per_example)
-            scaled = self.generator_optimizer.scale_loss(loss)
-        check = self.check_finite("g_loss", loss)
-        self.apply_checked(self.generator_optimizer, tape, scaled, variables, check)
+            codes = self.encode_codes(images, training=True, sample=True)
+            per_example = self.generator_loss_fn(self._discriminate(codes, onehot, training=True), per_example=True)
+        self.minimize("g_loss", self.generator_optimizer, tape, per_example, variables)
         return per_example
 
     def _unpack_batch(self, data):
@@ -407,7 +375,7 @@ class AAE(GenerativeModel):
 
     def test_step(self, data):
         images, labels, onehot = self._unpack_batch(data)
-        codes = self.encode_codes(images)
+        codes = self.encode_codes(images, sample=True)
         reconstruction = self.reconstruction_error(images, codes)
         real = self.sample_prior(tf.shape(images)[0], labels=labels)
         real_logits = self._discriminate(real, onehot, training=False)
@@ -427,14 +395,6 @@ class AAE(GenerativeModel):
         """
         return ops.convert_to_numpy(self.encode_codes(self.prepare_images(images), sample=sample))
 
-    def decode(self, codes):
-        """Images in [-1, 1] for a batch of codes."""
-        return ops.convert_to_numpy(self.decode_latents(tf.convert_to_tensor(codes, tf.float32)))
-
-    def reconstruct(self, images):
-        """Decodes the code (the posterior mean for a Gaussian encoder) of each image."""
-        return ops.convert_to_numpy(self(self.prepare_images(images)))
-
     def prior_match(self, images, seed=0, bandwidths=(0.5, 1.0, 2.0, 4.0)):
         """MMD^2 between the codes of `images` and as many prior samples.
 
@@ -446,23 +406,6 @@ class AAE(GenerativeModel):
         return distributions.maximum_mean_discrepancy(codes, reference, bandwidths)
 
     # -- export and config ----------------------------------------------------
-
-    def export_signatures(self):
-        def encode(images):
-            return {"codes": self.encode_codes(images, sample=False)}
-
-        def decode(codes):
-            return {"images": self.decode_latents(codes)}
-
-        def reconstruct(images):
-            return {"images": ops.cast(self(images), "float32")}
-
-        return {
-            "serving_default": (decode, [self.latent_spec("codes")]),
-            "decode": (decode, [self.latent_spec("codes")]),
-            "encode": (encode, [self.image_spec()]),
-            "reconstruct": (reconstruct, [self.image_spec()]),
-        }
 
     def get_config(self):
         if self.prior_name is None:
@@ -481,8 +424,5 @@ class AAE(GenerativeModel):
             discriminator_units=list(self.discriminator_units),
             gaussian_encoder=self.gaussian_encoder,
             gan_loss=self.gan_loss,
-            encoder=serialize_network(self.encoder) if self._custom["encoder"] else None,
-            decoder=serialize_network(self.decoder) if self._custom["decoder"] else None,
-            discriminator=serialize_network(self.discriminator) if self._custom["discriminator"] else None,
         )
         return config

@@ -3,216 +3,17 @@
 import math
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
 from kerasgen import distribute, losses
-from kerasgen.layers import (
-    EqualizedConv2D,
-    EqualizedDense,
-    MinibatchStandardDeviation,
-    PixelNormalization,
-)
-from kerasgen.models.base import GenerativeModel
+from kerasgen.models.base import GENERATE, GenerativeModel, update_moving_average
+from kerasgen.models.progan.callbacks import _GrowthSchedule
+from kerasgen.models.progan.networks import _Discriminator, _downscale, _Generator, _upscale, num_filters, schedule
 
 # Paper, appendix A.1: minibatch 16 up to 128x128, then 14, 6 and 3.
 PAPER_BATCH_SIZES = {4: 16, 8: 16, 16: 16, 32: 16, 64: 16, 128: 16, 256: 14, 512: 6, 1024: 3}
 MIN_RESOLUTION, MAX_RESOLUTION = 8, 1024
-
-
-def num_filters(k, fmap_base=8192, fmap_max=512):
-    """The paper's filter rule nf(k) = min(fmap_base / 2^k, fmap_max).
-
-    The block of resolution 2^r uses nf(r - 1) feature maps (512 up to
-    64x64, then 256, 128, 64, 32, 16 at 1024x1024 with the defaults).
-    """
-    return int(max(1, min(fmap_base // (2**k), fmap_max)))
-
-
-def schedule(images_seen, num_stages, fade_images, stabilize_images):
-    """(stage, alpha) after `images_seen` real images (pure function).
-
-    Stage 0 (4x4) is trained for `stabilize_images`; each later stage first
-    fades in for `fade_images` (alpha rising linearly from 0 to 1), then is
-    stabilized (alpha = 1) for `stabilize_images`. The last stage trains on
-    at alpha = 1 forever.
-
-    Example:
-    >>> schedule(900, num_stages=3, fade_images=600, stabilize_images=600)
-    (1, 0.5)
-    """
-    n = int(images_seen)
-    if n < stabilize_images or num_stages == 1:
-        return 0, 1.0
-    period = fade_images + stabilize_images
-    stage = 1 + (n - stabilize_images) // period
-    if stage >= num_stages:
-        return num_stages - 1, 1.0
-    t = (n - stabilize_images) - (stage - 1) * period
-    return int(stage), (min(1.0, t / fade_images) if fade_images > 0 else 1.0)
-
-
-def _lrelu():
-    return keras.layers.LeakyReLU(0.2)
-
-
-def _upscale(x, factor=2):
-    """Nearest-neighbour upsampling (the reference code's upscale2d)."""
-    if factor == 1:
-        return x
-    return ops.repeat(ops.repeat(x, factor, axis=1), factor, axis=2)
-
-
-def _downscale(x, factor=2):
-    """Box-filter (average pooling) downsampling, as the reference code's downscale2d."""
-    if factor == 1:
-        return x
-    return ops.average_pool(x, factor, factor, padding="valid")
-
-
-class _Generator(keras.layers.Layer):
-    """All generator blocks (4x4 up to the target resolution) and their toRGB layers.
-
-    `call(latents, stage, alpha)` runs the blocks up to `stage` (a Python
-    int; 0 is 4x4) and fades the new block's toRGB output in over the
-    upsampled output of the previous stage.
-    """
-
-    def __init__(self, latent_dim, filters, channels, **kwargs):
-        super().__init__(**kwargs)
-        self.latent_dim = latent_dim
-        self.filters = list(filters)
-        self.blocks = []
-        self.to_rgb = []
-        for stage, f in enumerate(self.filters):
-            res = 4 * 2**stage
-            if stage == 0:
-                layers = [
-                    keras.Input((latent_dim,)),
-                    PixelNormalization(name="normalize_latents"),
-                    # The paper's 4x4 convolution of a 1x1 latent is a dense
-                    # layer; the reference code's gain is sqrt(2) / 4.
-                    EqualizedDense(16 * f, gain=math.sqrt(2.0) / 4.0, name="dense"),
-                    keras.layers.Reshape((4, 4, f)),
-                    _lrelu(),
-                    PixelNormalization(),
-                    EqualizedConv2D(f, 3, name="conv"),
-                    _lrelu(),
-                    PixelNormalization(),
-                ]
-            else:
-                layers = [
-                    keras.Input((res // 2, res // 2, self.filters[stage - 1])),
-                    keras.layers.UpSampling2D(2, interpolation="nearest"),
-                    EqualizedConv2D(f, 3, name="conv0"),
-                    _lrelu(),
-                    PixelNormalization(),
-                    EqualizedConv2D(f, 3, name="conv1"),
-                    _lrelu(),
-                    PixelNormalization(),
-                ]
-            self.blocks.append(keras.Sequential(layers, name=f"block_{res}x{res}"))
-            rgb = keras.Sequential(
-                [keras.Input((res, res, f)), EqualizedConv2D(channels, 1, gain=1.0, name="conv")],
-                name=f"to_rgb_{res}x{res}",
-            )
-            self.to_rgb.append(rgb)
-        self.built = True
-
-    def features(self, latents, stage):
-        """Feature maps of blocks `stage - 1` and `stage` (None for stage 0)."""
-        h, previous = latents, None
-        for block in self.blocks[: stage + 1]:
-            previous, h = h, block(h)
-        return (previous if stage > 0 else None), h
-
-    def call(self, latents, stage=0, alpha=1.0):
-        previous, h = self.features(latents, stage)
-        new = ops.cast(self.to_rgb[stage](h), "float32")
-        if stage == 0:
-            return new
-        old = _upscale(ops.cast(self.to_rgb[stage - 1](previous), "float32"))
-        alpha = ops.cast(alpha, "float32")
-        return alpha * new + (1.0 - alpha) * old
-
-    def stage_variables(self, stage):
-        """Trainable variables that the network at `stage` uses."""
-        layers = self.blocks[: stage + 1] + [self.to_rgb[stage]] + ([self.to_rgb[stage - 1]] if stage else [])
-        return [v for layer in layers for v in layer.trainable_variables]
-
-
-class _Discriminator(keras.layers.Layer):
-    """All discriminator blocks (target resolution down to 4x4) and their fromRGB layers."""
-
-    def __init__(self, filters, channels, top_filters, group_size=4, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = list(filters)
-        self.blocks = []
-        self.from_rgb = []
-        for stage, f in enumerate(self.filters):
-            res = 4 * 2**stage
-            self.from_rgb.append(
-                keras.Sequential(
-                    [keras.Input((res, res, channels)), EqualizedConv2D(f, 1, name="conv"), _lrelu()],
-                    name=f"from_rgb_{res}x{res}",
-                )
-            )
-            if stage == 0:
-                layers = [
-                    keras.Input((4, 4, f)),
-                    MinibatchStandardDeviation(group_size),
-                    EqualizedConv2D(f, 3, name="conv"),
-                    _lrelu(),
-                    keras.layers.Flatten(),
-                    # The paper's 4x4 "valid" convolution is a dense layer.
-                    EqualizedDense(top_filters, name="dense0"),
-                    _lrelu(),
-                    EqualizedDense(1, gain=1.0, name="dense1"),
-                ]
-            else:
-                layers = [
-                    keras.Input((res, res, f)),
-                    EqualizedConv2D(f, 3, name="conv0"),
-                    _lrelu(),
-                    EqualizedConv2D(self.filters[stage - 1], 3, name="conv1"),
-                    _lrelu(),
-                    keras.layers.AveragePooling2D(2),
-                ]
-            self.blocks.append(keras.Sequential(layers, name=f"block_{res}x{res}"))
-        self.built = True
-
-    def call(self, images, stage=0, alpha=1.0):
-        h = self.from_rgb[stage](images)
-        h = self.blocks[stage](h)
-        if stage > 0:
-            old = self.from_rgb[stage - 1](_downscale(images))
-            alpha = ops.cast(alpha, h.dtype)
-            h = alpha * h + (1.0 - alpha) * ops.cast(old, h.dtype)
-            for block in reversed(self.blocks[:stage]):
-                h = block(h)
-        return ops.cast(h, "float32")
-
-    def stage_variables(self, stage):
-        layers = self.blocks[: stage + 1] + [self.from_rgb[stage]] + ([self.from_rgb[stage - 1]] if stage else [])
-        return [v for layer in layers for v in layer.trainable_variables]
-
-
-class _GrowthSchedule(keras.callbacks.Callback):
-    """Grows a ProGAN inside `fit` when its images-seen counter crosses a stage.
-
-    `ProGAN.fit` inserts it; before every batch it reads the counter that
-    the train step advances and, at a new stage, resets the optimizers and
-    retraces the train step. Checking before the batch (rather than only at
-    the start of training) also picks up a state that `BackupAndRestore`
-    restored after this callback's `on_train_begin`.
-    """
-
-    def on_train_begin(self, logs=None):
-        self.model.sync_schedule()
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.model.sync_schedule()
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
@@ -277,6 +78,9 @@ class ProGAN(GenerativeModel):
 
     metric_names = ("loss", "d_loss", "g_loss", "gradient_penalty", "drift", "resolution", "alpha")
     latest_metric_names = ("resolution", "alpha")  # the current value, not an epoch mean
+    capabilities = frozenset({GENERATE})
+    optimizer_roles = {"generator_optimizer": ("generator",), "discriminator_optimizer": ("discriminator",)}
+    main_optimizer_role = "discriminator_optimizer"
 
     def __init__(
         self,
@@ -445,33 +249,16 @@ class ProGAN(GenerativeModel):
             **kwargs: passed to `keras.Model.compile`.
         """
 
-        def adam():
-            return keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
-
-        generator_optimizer = keras.optimizers.get(generator_optimizer) if generator_optimizer else adam()
-        discriminator_optimizer = keras.optimizers.get(discriminator_optimizer) if discriminator_optimizer else adam()
-        # Loss scaling for each of the two under mixed_float16 (wrapped before
-        # Keras's compile, which would wrap only `self.optimizer`).
-        self.generator_optimizer = self.loss_scaled(generator_optimizer, kwargs.get("auto_scale_loss", True))
-        self.discriminator_optimizer = self.loss_scaled(discriminator_optimizer, kwargs.get("auto_scale_loss", True))
         self.gp_weight = float(gp_weight)
         self.drift_weight = float(drift_weight)
-        super().compile(optimizer=self.discriminator_optimizer, **kwargs)
-        self.set_compile_args(
-            generator_optimizer=self.generator_optimizer,
-            discriminator_optimizer=self.discriminator_optimizer,
-            gp_weight=self.gp_weight,
-            drift_weight=self.drift_weight,
+        super().compile(
+            generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer, **kwargs
         )
-        # Build both now: Keras would otherwise build `self.optimizer` on
-        # every trainable variable (G's included) at the first fit.
-        self.build_optimizers()
+        self.add_compile_args(gp_weight=self.gp_weight, drift_weight=self.drift_weight)
 
-    def optimizer_variables(self):
-        return [
-            (self.generator_optimizer, self.generator.trainable_variables),
-            (self.discriminator_optimizer, self.discriminator.trainable_variables),
-        ]
+    def default_optimizer(self, role):
+        """The paper's Adam(1e-3, beta_1=0, beta_2=0.99, epsilon=1e-8) for G and D."""
+        return keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99, epsilon=1e-8)
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit` with the growth schedule callback added first."""
@@ -499,11 +286,6 @@ class ProGAN(GenerativeModel):
                     "kerasgen.data.dataset(source, model.image_shape)."
                 )
         super().check_image_shape(images, name)
-
-    def _ema_update(self):
-        decay = self.ema_decay
-        for target, source in zip(self.generator_ema.variables, self.generator.variables):
-            target.assign(decay * target + (1.0 - decay) * ops.cast(source, target.dtype))
 
     def train_step(self, data):
         stage = self._train_stage
@@ -544,10 +326,7 @@ class ProGAN(GenerativeModel):
             penalty = losses.gradient_penalty(critic, real, fake, epsilon=epsilon, per_example=True)
             drift = tf.reduce_mean(tf.reshape(tf.square(real_scores), [batch, -1]), axis=1)
             d_per_example = wasserstein + self.gp_weight * penalty + self.drift_weight * drift
-            d_loss = self.average_loss(d_per_example)
-            scaled = self.discriminator_optimizer.scale_loss(d_loss)
-        check = self.check_finite("d_loss", d_loss)
-        self.apply_checked(self.discriminator_optimizer, tape, scaled, d_vars, check)
+        self.minimize("d_loss", self.discriminator_optimizer, tape, d_per_example, d_vars)
 
         # Generator step, with fresh latents.
         latents = self.normal_noise((batch, self.latent_dim))
@@ -555,11 +334,8 @@ class ProGAN(GenerativeModel):
         with tf.GradientTape() as tape:
             fake_scores = critic(self.generator(latents, stage=stage, alpha=alpha))
             g_per_example = losses.wasserstein_generator_loss(fake_scores, per_example=True)
-            g_loss = self.average_loss(g_per_example)
-            scaled = self.generator_optimizer.scale_loss(g_loss)
-        check = self.check_finite("g_loss", g_loss)
-        self.apply_checked(self.generator_optimizer, tape, scaled, g_vars, check)
-        self._ema_update()
+        self.minimize("g_loss", self.generator_optimizer, tape, g_per_example, g_vars)
+        update_moving_average(self.generator_ema, self.generator, self.ema_decay)
         self.images_seen.assign_add(tf.cast(global_batch, "int64"))
 
         # Per-example values: the trackers average them over every replica's
@@ -662,49 +438,3 @@ class ProGAN(GenerativeModel):
 
     def build_from_config(self, config):
         return None
-
-
-class _StageGrid(keras.callbacks.Callback):
-    def __init__(self, path, num_samples, seed):
-        super().__init__()
-        self.path = path
-        self.num_samples = int(num_samples)
-        self.seed = int(seed)
-        self.rows = {}
-
-    def _snapshot(self, stage, alpha):
-        latents = self.model.sample_latents(self.num_samples, seed=self.seed)
-        images = ops.convert_to_numpy(self.model.generator_ema(latents, stage=stage, alpha=alpha))
-        factor = self.model.resolution // images.shape[1]
-        self.rows[stage] = np.repeat(np.repeat(images, factor, axis=1), factor, axis=2)
-
-    def on_train_begin(self, logs=None):
-        self.stage = int(self.model.stage.numpy())
-
-    def on_train_batch_begin(self, batch, logs=None):
-        # Runs after the growth callback (which `fit` puts first).
-        stage = int(self.model.stage.numpy())
-        if stage != self.stage:
-            # The networks just grew: G's weights are those at the end of the old stage.
-            self._snapshot(self.stage, 1.0)
-            self.stage = stage
-
-    def on_train_end(self, logs=None):
-        from kerasgen.callbacks import save_image_grid
-
-        self._snapshot(self.stage, self.model.alpha)
-        images = np.concatenate([self.rows[s] for s in sorted(self.rows)], axis=0)
-        save_image_grid(images, self.path, columns=self.num_samples)
-
-
-def stage_grid_callback(path, num_samples=10, seed=0):
-    """A callback writing one PNG row of EMA-generator samples per resolution stage.
-
-    Each row is taken when its stage ends (the last one when training
-    ends) from the same latents, and upscaled (nearest) to the target
-    resolution, so the rows show what every stage of a run produced.
-
-    Example:
-    >>> model.fit(ds, epochs=7, callbacks=[stage_grid_callback("docs/images/progan_stages.png")])
-    """
-    return _StageGrid(path, num_samples, seed)

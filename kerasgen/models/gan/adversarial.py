@@ -4,7 +4,7 @@
 subclass builds `self.generator` and `self.discriminator` and, for a
 class-conditional model, sets `num_classes`; everything else lives here once:
 
-- `compile(g_optimizer, d_optimizer, loss)`: two optimizers, a loss family by
+- `compile(generator_optimizer, discriminator_optimizer, loss)`: two optimizers, a loss family by
   name (`kerasgen.losses.get`) or callables;
 - `train_step`: one discriminator step on a real and a fake batch, then one
   generator step through the updated discriminator on the same fake batch,
@@ -22,7 +22,7 @@ import tensorflow as tf
 from keras import ops
 
 from kerasgen import losses
-from kerasgen.models.base import GenerativeModel
+from kerasgen.models.base import GENERATE, GenerativeModel, update_moving_average
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
@@ -52,6 +52,11 @@ class AdversarialModel(GenerativeModel):
     """
 
     metric_names = ("loss", "d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")
+    capabilities = frozenset({GENERATE})
+    optimizer_roles = {"generator_optimizer": ("generator",), "discriminator_optimizer": ("discriminator",)}
+    # `model.optimizer` is the discriminator's: its step count is the model's
+    # (NaN messages, TensorBoard), as in ProGAN.
+    main_optimizer_role = "discriminator_optimizer"
     num_classes = None  # set by class-conditional models
 
     def __init__(self, image_shape, latent_dim=100, latent_distribution="normal", ema_decay=None, seed=None, **kwargs):
@@ -78,19 +83,21 @@ class AdversarialModel(GenerativeModel):
 
     def compile(
         self,
-        g_optimizer=None,
-        d_optimizer=None,
+        generator_optimizer=None,
+        discriminator_optimizer=None,
         loss="modified",
         generator_loss=None,
         discriminator_loss=None,
+        g_optimizer=None,
+        d_optimizer=None,
         **kwargs,
     ):
         """Compiles with two Adam optimizers and a GAN loss family.
 
         Args:
-            g_optimizer: optimizer of the generator (default: the model's
-                `default_optimizer()`).
-            d_optimizer: optimizer of the discriminator (same default).
+            generator_optimizer: optimizer of the generator (default:
+                Adam(2e-4, beta_1=0.5), the DCGAN paper's).
+            discriminator_optimizer: optimizer of the discriminator (same default).
             loss: a family of `kerasgen.losses` by name (`"modified"`: the
                 non-saturating generator loss; `"minimax"`: the original
                 saturating one; `"least_squares"`, `"wasserstein"`,
@@ -100,27 +107,21 @@ class AdversarialModel(GenerativeModel):
                 generator loss.
             discriminator_loss: name or callable replacing the family's
                 discriminator loss.
+            g_optimizer, d_optimizer: the earlier names of
+                `generator_optimizer` and `discriminator_optimizer`.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
-        g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer is not None else self.default_optimizer()
-        d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer is not None else self.default_optimizer()
-        # Loss scaling for each of the two under mixed_float16.
-        self.g_optimizer = self.loss_scaled(g_optimizer, kwargs.get("auto_scale_loss", True))
-        self.d_optimizer = self.loss_scaled(d_optimizer, kwargs.get("auto_scale_loss", True))
         g_fn, d_fn = losses.get(loss)
         if generator_loss is not None:
             g_fn = losses.get(generator_loss, "generator")
         if discriminator_loss is not None:
             d_fn = losses.get(discriminator_loss, "discriminator")
         self.generator_loss_fn, self.discriminator_loss_fn = g_fn, d_fn
-        # `model.optimizer` is the discriminator's: its step count is the
-        # model's (NaN messages, TensorBoard), as in ProGAN.
-        super().compile(optimizer=self.d_optimizer, **kwargs)
-        # Optimizer slots exist from here on, so a failed first trace of the
-        # train function (bad data, say) does not leave fit unusable, and a
-        # checkpoint can be restored before training.
-        self.build_optimizers()
-        args = dict(g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer)
+        super().compile(
+            generator_optimizer=generator_optimizer if generator_optimizer is not None else g_optimizer,
+            discriminator_optimizer=discriminator_optimizer if discriminator_optimizer is not None else d_optimizer,
+            **kwargs,
+        )
         # Names serialize as names; callables by their module path.
         for key, value in (
             ("loss", loss),
@@ -128,12 +129,21 @@ class AdversarialModel(GenerativeModel):
             ("discriminator_loss", discriminator_loss),
         ):
             if value is not None:
-                args[key] = list(value) if isinstance(value, tuple) else value
-        self.set_compile_args(**args)
+                self.add_compile_args(**{key: list(value) if isinstance(value, tuple) else value})
 
-    def default_optimizer(self):
-        """Adam(2e-4, beta_1=0.5), the DCGAN paper's setting."""
+    def default_optimizer(self, role):
+        """Adam(2e-4, beta_1=0.5), the DCGAN paper's setting, for both players."""
         return keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+    @property
+    def g_optimizer(self):
+        """The generator's optimizer (the earlier name of `generator_optimizer`)."""
+        return self.generator_optimizer
+
+    @property
+    def d_optimizer(self):
+        """The discriminator's optimizer (the earlier name of `discriminator_optimizer`)."""
+        return self.discriminator_optimizer
 
     def compile_from_config(self, config):
         kwargs = {name: keras.saving.deserialize_keras_object(value) for name, value in config.items()}
@@ -141,13 +151,6 @@ class AdversarialModel(GenerativeModel):
             if isinstance(kwargs.get(key), list):
                 kwargs[key] = tuple(kwargs[key])
         self.compile(**kwargs)
-        self.build_optimizers()
-
-    def optimizer_variables(self):
-        return [
-            (self.g_optimizer, self.generator.trainable_variables),
-            (self.d_optimizer, self.discriminator.trainable_variables),
-        ]
 
     # -- networks -------------------------------------------------------------
 
@@ -211,15 +214,11 @@ class AdversarialModel(GenerativeModel):
                     real_logits = self.run_discriminator(real, labels, training=True)
                     fake_logits = self.run_discriminator(tf.stop_gradient(fake), labels, training=True)
                     d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
-                    d_scaled = self.d_optimizer.scale_loss(d_loss)
-                d_check = self.check_finite("d_loss", d_loss)
-                self.apply_checked(self.d_optimizer, d_tape, d_scaled, d_vars, d_check)
+                self.minimize("d_loss", self.discriminator_optimizer, d_tape, d_loss, d_vars)
             # Generator step through the updated discriminator, same fakes.
             g_logits = self.run_discriminator(fake, labels, training=True)
             g_loss = self.generator_loss_fn(g_logits)
-            g_scaled = self.g_optimizer.scale_loss(g_loss)
-        g_check = self.check_finite("g_loss", g_loss)
-        self.apply_checked(self.g_optimizer, g_tape, g_scaled, g_vars, g_check)
+        self.minimize("g_loss", self.generator_optimizer, g_tape, g_loss, g_vars)
         self.update_ema()
         return self._report(d_loss, g_loss, real_logits, fake_logits)
 
@@ -252,15 +251,8 @@ class AdversarialModel(GenerativeModel):
 
     def update_ema(self):
         """ema <- decay * ema + (1 - decay) * weights; buffers (BatchNorm statistics) are copied."""
-        if self.ema_generator is None:
-            return
-        decay = self.ema_decay
-        for ema_var, var in zip(self.ema_generator.weights, self.generator.weights):
-            value = ops.cast(var, ema_var.dtype)
-            if var.trainable:
-                ema_var.assign(decay * ema_var + (1.0 - decay) * value)
-            else:
-                ema_var.assign(value)
+        if self.ema_generator is not None:
+            update_moving_average(self.ema_generator, self.generator, self.ema_decay)
 
     # -- sampling -------------------------------------------------------------
 

@@ -3,130 +3,15 @@
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers, ops
+from keras import ops
 
 from kerasgen import losses
-from kerasgen.layers import InstanceNormalization, ReflectionPadding2D, ResidualBlock
-from kerasgen.models.base import GenerativeModel
-from kerasgen.models.image_pool import ImagePool
-from kerasgen.models.linear_decay import LinearDecay
-from kerasgen.models.networks import check_divisible, deserialize_network, serialize_network
+from kerasgen.models.base import IMAGE_PAIRS, TRANSLATE, GenerativeModel
+from kerasgen.models.cyclegan.image_pool import ImagePool
+from kerasgen.models.cyclegan.linear_decay import LinearDecay
+from kerasgen.models.cyclegan.networks import patchgan_discriminator, resnet_generator
 
 DIRECTIONS = ("a2b", "b2a")
-
-
-def _normal():
-    # A fresh initializer per layer: one unseeded instance shared by several
-    # layers would give them identical weights.
-    return keras.initializers.RandomNormal(0.0, 0.02)
-
-
-def _conv(filters, kernel_size, strides=1, name=None):
-    return layers.Conv2D(
-        filters,
-        kernel_size,
-        strides=strides,
-        padding="valid",
-        kernel_initializer=_normal(),
-        bias_initializer="zeros",
-        name=name,
-    )
-
-
-def resnet_generator(image_shape, filters=64, num_residual_blocks=9, output_channels=None, name="generator"):
-    """CycleGAN's ResNet generator (reference `ResnetGenerator`).
-
-    reflect-pad 3, conv 7x7 (`filters`), IN, ReLU; two 3x3 stride-2
-    convolutions (2x and 4x `filters`), IN, ReLU; `num_residual_blocks`
-    residual blocks; two 3x3 stride-2 transposed convolutions back to
-    `filters`, IN, ReLU; reflect-pad 3, conv 7x7, tanh. Instance norm has no
-    affine parameters, convolutions keep their biases, weights ~ N(0, 0.02).
-    Padding matches the reference exactly: 1 pixel of zeros around the
-    strided convolutions, and transposed convolutions cropped like PyTorch's
-    `padding=1, output_padding=1`.
-
-    Args:
-        image_shape: `(height, width, channels)`; height and width divisible by 4.
-        filters: filters of the first layer (`ngf`, 64 in the paper).
-        num_residual_blocks: 6 for 128 px, 9 for 256 px in the paper.
-        output_channels: channels of the output (default: the input's).
-        name: name of the model.
-    """
-    check_divisible(image_shape, 2, "The CycleGAN generator")
-    output_channels = int(output_channels or image_shape[-1])
-    inputs = keras.Input(tuple(image_shape), name="images")
-    x = ReflectionPadding2D(3, name="stem_pad")(inputs)
-    x = _conv(filters, 7, name="stem_conv")(x)
-    x = InstanceNormalization(name="stem_norm")(x)
-    x = layers.ReLU(name="stem_relu")(x)
-    for i, mult in enumerate((2, 4)):
-        x = layers.ZeroPadding2D(1, name=f"down_{i}_pad")(x)
-        x = _conv(filters * mult, 3, strides=2, name=f"down_{i}_conv")(x)
-        x = InstanceNormalization(name=f"down_{i}_norm")(x)
-        x = layers.ReLU(name=f"down_{i}_relu")(x)
-    for i in range(num_residual_blocks):
-        x = ResidualBlock(filters * 4, name=f"residual_{i}")(x)
-    for i, mult in enumerate((2, 1)):
-        x = layers.Conv2DTranspose(
-            filters * mult,
-            3,
-            strides=2,
-            padding="valid",
-            kernel_initializer=_normal(),
-            bias_initializer="zeros",
-            name=f"up_{i}_conv",
-        )(x)
-        # (h - 1) * 2 + 3 = 2h + 1 rows; PyTorch's padding=1, output_padding=1
-        # drops the first row and column.
-        x = layers.Cropping2D(((1, 0), (1, 0)), name=f"up_{i}_crop")(x)
-        x = InstanceNormalization(name=f"up_{i}_norm")(x)
-        x = layers.ReLU(name=f"up_{i}_relu")(x)
-    x = ReflectionPadding2D(3, name="out_pad")(x)
-    x = _conv(output_channels, 7, name="out_conv")(x)
-    outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    return keras.Model(inputs, outputs, name=name)
-
-
-def patchgan_discriminator(image_shape, filters=64, num_layers=3, name="discriminator"):
-    """CycleGAN's 70x70 PatchGAN (reference `NLayerDiscriminator`, n_layers=3).
-
-    conv 4x4 stride 2 (`filters`), LeakyReLU(0.2); `num_layers - 1` more
-    4x4 stride-2 convolutions doubling the filters (at most 8x), IN,
-    LeakyReLU; a 4x4 stride-1 convolution (8x), IN, LeakyReLU; a 4x4
-    stride-1 convolution to one score per patch (no activation: LSGAN).
-    Every convolution pads 1 pixel of zeros, as in the reference; with three
-    strided layers each output sees a 70x70 patch of the input.
-
-    Args:
-        image_shape: `(height, width, channels)`.
-        filters: filters of the first layer (`ndf`, 64 in the paper).
-        num_layers: strided layers (3 for the 70x70 PatchGAN).
-        name: name of the model.
-    """
-    size = min(image_shape[:2])
-    for _ in range(num_layers):
-        size = (size - 2) // 2 + 1
-    if size - 2 < 1:
-        raise ValueError(
-            f"Images of {tuple(image_shape[:2])} px are too small for a PatchGAN with {num_layers} strided "
-            "layers (its output would be empty); use fewer discriminator_layers or larger images."
-        )
-    inputs = keras.Input(tuple(image_shape), name="images")
-    x = layers.ZeroPadding2D(1, name="conv_0_pad")(inputs)
-    x = _conv(filters, 4, strides=2, name="conv_0")(x)
-    x = layers.LeakyReLU(0.2, name="conv_0_lrelu")(x)
-    for i in range(1, num_layers + 1):
-        mult = min(2**i, 8)
-        strides = 2 if i < num_layers else 1
-        x = layers.ZeroPadding2D(1, name=f"conv_{i}_pad")(x)
-        x = _conv(filters * mult, 4, strides=strides, name=f"conv_{i}")(x)
-        x = InstanceNormalization(name=f"conv_{i}_norm")(x)
-        x = layers.LeakyReLU(0.2, name=f"conv_{i}_lrelu")(x)
-    # The reference's last convolution before the output is stride 1 and
-    # uses min(2**n_layers, 8) filters; the loop's last iteration is that layer.
-    x = layers.ZeroPadding2D(1, name="out_pad")(x)
-    outputs = _conv(1, 4, name="out_conv")(x)
-    return keras.Model(inputs, outputs, name=name)
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
@@ -182,6 +67,13 @@ class CycleGAN(GenerativeModel):
     """
 
     metric_names = ("loss", "g_loss", "f_loss", "d_a_loss", "d_b_loss", "cycle", "identity")
+    capabilities = frozenset({TRANSLATE})
+    batch_structure = IMAGE_PAIRS
+    optimizer_roles = {
+        "generator_optimizer": ("generator_ab", "generator_ba"),
+        "discriminator_optimizer": ("discriminator_a", "discriminator_b"),
+    }
+    main_optimizer_role = "generator_optimizer"
 
     def __init__(
         self,
@@ -213,24 +105,29 @@ class CycleGAN(GenerativeModel):
                 f"num_residual_blocks >= 0; got {filters}, {discriminator_filters}, "
                 f"{discriminator_layers}, {num_residual_blocks}."
             )
-        custom = dict(
-            generator_ab=generator_ab,
-            generator_ba=generator_ba,
-            discriminator_a=discriminator_a,
-            discriminator_b=discriminator_b,
+        self.add_network(
+            "generator_ab",
+            generator_ab,
+            lambda: resnet_generator(self.image_shape, self.filters, self.num_residual_blocks, name="generator_ab"),
         )
-        self._custom = {k: v is not None for k, v in custom.items()}
-        self.generator_ab = deserialize_network(generator_ab) or resnet_generator(
-            self.image_shape, self.filters, self.num_residual_blocks, name="generator_ab"
+        self.add_network(
+            "generator_ba",
+            generator_ba,
+            lambda: resnet_generator(self.image_shape, self.filters, self.num_residual_blocks, name="generator_ba"),
         )
-        self.generator_ba = deserialize_network(generator_ba) or resnet_generator(
-            self.image_shape, self.filters, self.num_residual_blocks, name="generator_ba"
+        self.add_network(
+            "discriminator_a",
+            discriminator_a,
+            lambda: patchgan_discriminator(
+                self.image_shape, self.discriminator_filters, self.discriminator_layers, name="discriminator_a"
+            ),
         )
-        self.discriminator_a = deserialize_network(discriminator_a) or patchgan_discriminator(
-            self.image_shape, self.discriminator_filters, self.discriminator_layers, name="discriminator_a"
-        )
-        self.discriminator_b = deserialize_network(discriminator_b) or patchgan_discriminator(
-            self.image_shape, self.discriminator_filters, self.discriminator_layers, name="discriminator_b"
+        self.add_network(
+            "discriminator_b",
+            discriminator_b,
+            lambda: patchgan_discriminator(
+                self.image_shape, self.discriminator_filters, self.discriminator_layers, name="discriminator_b"
+            ),
         )
         # pool_a holds past F(b) (fake A images for discriminator_a);
         # pool_b holds past G(a) (fake B images for discriminator_b).
@@ -238,8 +135,7 @@ class CycleGAN(GenerativeModel):
         self.pool_b = ImagePool(self.pool_size, self.image_shape, self.seed_generator, name="pool_b")
         self.cycle_weight = 10.0
         self.identity_weight = 0.5
-        self.generator_optimizer = None
-        self.discriminator_optimizer = None
+        self.total_steps = None
         self.built = True
 
     # -- networks -------------------------------------------------------------
@@ -285,49 +181,18 @@ class CycleGAN(GenerativeModel):
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
 
-        def default():
-            lr = 2e-4 if total_steps is None else LinearDecay(2e-4, int(total_steps))
-            return keras.optimizers.Adam(lr, beta_1=0.5)
-
-        generator_optimizer = keras.optimizers.get(generator_optimizer) if generator_optimizer else default()
-        discriminator_optimizer = (
-            keras.optimizers.get(discriminator_optimizer) if discriminator_optimizer else default()
-        )
-        if generator_optimizer is discriminator_optimizer:
-            raise ValueError("generator_optimizer and discriminator_optimizer must be two different optimizers.")
-        # Loss scaling for each of the two under mixed_float16.
-        self.generator_optimizer = self.loss_scaled(generator_optimizer, kwargs.get("auto_scale_loss", True))
-        self.discriminator_optimizer = self.loss_scaled(discriminator_optimizer, kwargs.get("auto_scale_loss", True))
+        self.total_steps = None if total_steps is None else int(total_steps)
         self.cycle_weight = float(cycle_weight)
         self.identity_weight = float(identity_weight)
-        super().compile(optimizer=self.generator_optimizer, **kwargs)
-        # Create both optimizers' slots now, in the caller's strategy scope:
-        # an optimizer first built inside a replica's step fails under
-        # MirroredStrategy (Keras builds only `self.optimizer` ahead).
-        self.build_optimizers()
-        self.set_compile_args(
-            generator_optimizer=self.generator_optimizer,
-            discriminator_optimizer=self.discriminator_optimizer,
-            cycle_weight=self.cycle_weight,
-            identity_weight=self.identity_weight,
+        super().compile(
+            generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer, **kwargs
         )
+        self.add_compile_args(cycle_weight=self.cycle_weight, identity_weight=self.identity_weight)
 
-    def get_compile_config(self):
-        if not self.compiled or self._compile_args is None:
-            return {}
-        args = dict(self._compile_args)
-        return {
-            "generator_optimizer": keras.saving.serialize_keras_object(args["generator_optimizer"]),
-            "discriminator_optimizer": keras.saving.serialize_keras_object(args["discriminator_optimizer"]),
-            "cycle_weight": args["cycle_weight"],
-            "identity_weight": args["identity_weight"],
-        }
-
-    def optimizer_variables(self):
-        return [
-            (self.generator_optimizer, self.generator_variables),
-            (self.discriminator_optimizer, self.discriminator_variables),
-        ]
+    def default_optimizer(self, role):
+        """Adam(2e-4, beta_1=0.5), with the `LinearDecay` schedule when `total_steps` was given."""
+        lr = 2e-4 if self.total_steps is None else LinearDecay(2e-4, self.total_steps)
+        return keras.optimizers.Adam(lr, beta_1=0.5)
 
     def unpack_pair(self, data):
         """(images_a, images_b) from a batch of `kerasgen.data.unpaired`."""
@@ -385,10 +250,9 @@ class CycleGAN(GenerativeModel):
         """
         with tf.GradientTape() as tape:
             terms, fake_a, fake_b = self.generator_terms(real_a, real_b, training=True)
-            g_total = self.average_loss(terms["generator_total"])
-            scaled = self.generator_optimizer.scale_loss(g_total)
-        check = self.check_finite("generator loss", g_total)
-        self.apply_checked(self.generator_optimizer, tape, scaled, self.generator_variables, check)
+        self.minimize(
+            "generator loss", self.generator_optimizer, tape, terms["generator_total"], self.generator_variables
+        )
         return terms, fake_a, fake_b
 
     def discriminator_step(self, real_a, real_b, fake_a, fake_b):
@@ -398,10 +262,7 @@ class CycleGAN(GenerativeModel):
         with tf.GradientTape() as tape:
             d_a = self.discriminator_loss(self.discriminator_a, real_a, pooled_a)
             d_b = self.discriminator_loss(self.discriminator_b, real_b, pooled_b)
-            d_total = self.average_loss(d_a + d_b)
-            scaled = self.discriminator_optimizer.scale_loss(d_total)
-        check = self.check_finite("discriminator loss", d_total)
-        self.apply_checked(self.discriminator_optimizer, tape, scaled, self.discriminator_variables, check)
+        self.minimize("discriminator loss", self.discriminator_optimizer, tape, d_a + d_b, self.discriminator_variables)
         return d_a, d_b
 
     def train_step(self, data):
@@ -489,6 +350,4 @@ class CycleGAN(GenerativeModel):
             discriminator_layers=self.discriminator_layers,
             pool_size=self.pool_size,
         )
-        for name, is_custom in self._custom.items():
-            config[name] = serialize_network(getattr(self, name)) if is_custom else None
         return config

@@ -4,8 +4,7 @@ import keras
 from keras import layers
 
 from kerasgen.layers import GlobalBatchDropout
-from kerasgen.models.adversarial import AdversarialModel
-from kerasgen.models.networks import deserialize_network, serialize_network
+from kerasgen.models.gan.adversarial import AdversarialModel
 
 
 def _glorot(seed, index):
@@ -114,12 +113,13 @@ class GAN(AdversarialModel):
         self.dropout = float(dropout)
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); got {dropout}.")
-        self._custom = {"generator": generator is not None, "discriminator": discriminator is not None}
-        self.generator = deserialize_network(generator) or mlp_generator(
-            self.latent_dim, self.image_shape, self.generator_units, seed
+        self.add_network(
+            "generator", generator, lambda: mlp_generator(self.latent_dim, self.image_shape, self.generator_units, seed)
         )
-        self.discriminator = deserialize_network(discriminator) or mlp_discriminator(
-            self.image_shape, self.discriminator_units, self.dropout, seed
+        self.add_network(
+            "discriminator",
+            discriminator,
+            lambda: mlp_discriminator(self.image_shape, self.discriminator_units, self.dropout, seed),
         )
         self._finish_init()
 
@@ -129,7 +129,5 @@ class GAN(AdversarialModel):
             generator_units=list(self.generator_units),
             discriminator_units=list(self.discriminator_units),
             dropout=self.dropout,
-            generator=serialize_network(self.generator) if self._custom["generator"] else None,
-            discriminator=serialize_network(self.discriminator) if self._custom["discriminator"] else None,
         )
         return config

@@ -1,0 +1,46 @@
+"""Image grids: tiling a batch of [-1, 1] images into one PNG.
+
+A leaf module, so that models, callbacks, the CLI and tools draw figures
+the same way without importing one another.
+"""
+
+import numpy as np
+
+from kerasgen.files import writing_file
+
+
+def image_grid(images, columns=None):
+    """Tiles a batch of [-1, 1] images into one uint8 image (h, w, c).
+
+    Args:
+        images: array `(n, height, width, channels)` in [-1, 1].
+        columns: images per row (default: the square root of n, rounded up).
+    """
+    images = np.asarray(images, dtype="float32")
+    n, h, w, c = images.shape
+    columns = int(columns or np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / columns))
+    grid = np.full((rows * (h + 2) + 2, columns * (w + 2) + 2, c), -1.0, dtype="float32")
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        grid[2 + r * (h + 2) : 2 + r * (h + 2) + h, 2 + col * (w + 2) : 2 + col * (w + 2) + w] = image
+    return np.round((np.clip(grid, -1, 1) + 1) * 127.5).astype("uint8")
+
+
+def save_image_grid(images, path, columns=None):
+    """Writes a PNG grid of [-1, 1] images; returns the path."""
+    from PIL import Image
+
+    grid = image_grid(images, columns)
+    if grid.shape[-1] == 1:
+        grid = grid[..., 0]
+    with writing_file(path, suffix=".png") as tmp:
+        Image.fromarray(grid).save(tmp)
+    return path
+
+
+def save_pil_image(image, path):
+    """Writes a PIL image atomically; returns the path."""
+    with writing_file(path, suffix=".png") as tmp:
+        image.save(tmp)
+    return path

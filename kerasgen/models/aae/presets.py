@@ -1,0 +1,58 @@
+"""Zoo entries of the aae family."""
+
+from kerasgen.models.aae.aae import AAE
+from kerasgen.presets import register_preset
+
+# The paper's latent discriminator has 2 x 1000 units; 512 keeps the weights
+# file under the zoo's 5 MB.
+register_preset(
+    "aae",
+    model={
+        "class_name": "AAE",
+        "config": {
+            "image_shape": [28, 28, 1],
+            "latent_dim": 2,
+            "prior": "gaussian_mixture",
+            "filters": [32, 64],
+            "discriminator_units": [512, 512],
+        },
+    },
+    description="Adversarial autoencoder (Makhzani et al. 2015) on MNIST-5k: 2-D codes matched to a ring of 10 Gaussians.",
+    paper="Makhzani, Shlens, Jaitly, Goodfellow & Frey, Adversarial Autoencoders, arXiv:1511.05644, 2015",
+    dataset="mnist-5k (embedded; 4,000 train / 1,000 test after a seeded shuffle)",
+    training={
+        "data": "mnist",
+        "binarize": False,
+        # Adam, not the paper's SGD of AAE.compile's defaults.
+        "compile": AAE.ADAM_OPTIMIZERS,
+        "epochs": 40,
+        "batch_size": 64,
+        "seed": 0,
+    },
+)
+
+register_preset(
+    "aae_swiss_roll",
+    model={
+        "class_name": "AAE",
+        "config": {
+            "image_shape": [28, 28, 1],
+            "latent_dim": 2,
+            "prior": "swiss_roll",
+            "filters": [32, 64],
+            "discriminator_units": [512, 512],
+        },
+    },
+    description="Adversarial autoencoder (Makhzani et al. 2015) on MNIST-5k: 2-D codes matched to a swiss roll.",
+    paper="Makhzani, Shlens, Jaitly, Goodfellow & Frey, Adversarial Autoencoders, arXiv:1511.05644, 2015",
+    dataset="mnist-5k (embedded; 4,000 train / 1,000 test after a seeded shuffle)",
+    training={
+        "data": "mnist",
+        "binarize": False,
+        # Adam, not the paper's SGD of AAE.compile's defaults.
+        "compile": AAE.ADAM_OPTIMIZERS,
+        "epochs": 40,
+        "batch_size": 64,
+        "seed": 0,
+    },
+)
