@@ -14,16 +14,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 
-from kerasgen import (
-    callbacks,  # noqa: E402
-    data,  # noqa: E402
-    distribute,  # noqa: E402
-    distributions,  # noqa: E402
-    layers,  # noqa: E402
-    losses,  # noqa: E402
-    metrics,  # noqa: E402
-    models,  # noqa: E402
-    zoo,  # noqa: E402
+from kerasgen import (  # noqa: E402
+    callbacks,
+    data,
+    distribute,
+    distributions,
+    evaluation,
+    files,
+    images,
+    layers,
+    losses,
+    metrics,
+    models,
+    presets,
+    runs,
+    zoo,
 )
 
 __all__ = [
@@ -31,10 +36,15 @@ __all__ = [
     "data",
     "distribute",
     "distributions",
+    "evaluation",
+    "files",
+    "images",
     "layers",
     "losses",
     "metrics",
     "models",
+    "presets",
+    "runs",
     "zoo",
     "__version__",
 ]

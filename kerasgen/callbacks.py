@@ -7,52 +7,24 @@ import keras
 import numpy as np
 
 from kerasgen.distribute import is_chief
-
-
-def image_grid(images, columns=None):
-    """Tiles a batch of [-1, 1] images into one uint8 image (h, w, c).
-
-    Args:
-        images: array `(n, height, width, channels)` in [-1, 1].
-        columns: images per row (default: the square root of n, rounded up).
-    """
-    images = np.asarray(images, dtype="float32")
-    n, h, w, c = images.shape
-    columns = int(columns or np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / columns))
-    grid = np.full((rows * (h + 2) + 2, columns * (w + 2) + 2, c), -1.0, dtype="float32")
-    for i, image in enumerate(images):
-        r, col = divmod(i, columns)
-        grid[2 + r * (h + 2) : 2 + r * (h + 2) + h, 2 + col * (w + 2) : 2 + col * (w + 2) + w] = image
-    return np.round((np.clip(grid, -1, 1) + 1) * 127.5).astype("uint8")
-
-
-def save_image_grid(images, path, columns=None):
-    """Writes a PNG grid of [-1, 1] images; returns the path."""
-    from PIL import Image
-
-    grid = image_grid(images, columns)
-    if grid.shape[-1] == 1:
-        grid = grid[..., 0]
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp.png"
-    Image.fromarray(grid).save(tmp)
-    os.replace(tmp, path)
-    return path
+from kerasgen.images import image_grid, save_image_grid, save_pil_image  # noqa: F401 - public here too
+from kerasgen.models.base import GENERATE
 
 
 class SampleGrid(keras.callbacks.Callback):
     """Writes a PNG grid of samples every `every` epochs.
 
-    Samples come from one fixed batch of latents drawn once from `seed`, so
-    grids from different epochs are directly comparable. For models that
-    reconstruct (autoencoders, VAE, AAE) and when `images` is given, a second
-    grid shows those images above their reconstructions; a model that cannot
-    generate (the plain autoencoder) writes only that one.
+    The model says what is drawn (`GenerativeModel.sample_figures`):
+    samples for a model that generates, from one fixed batch of latents
+    drawn once from `seed` so that grids from different epochs are directly
+    comparable; and, when `images` is given, those images above their
+    reconstructions (autoencoders, VAE, AAE) or their translations
+    (CycleGAN). A model that cannot generate (the plain autoencoder) writes
+    only the second.
 
     Args:
-        directory: folder for `samples_epoch_XXXX.png` and
-            `reconstructions_epoch_XXXX.png`.
+        directory: folder for `samples_epoch_XXXX.png`,
+            `reconstructions_epoch_XXXX.png` or `translations_epoch_XXXX.png`.
         num_samples: images per grid.
         every: write every this many epochs (and always after the last).
         seed: seed of the fixed latent batch.
@@ -85,10 +57,8 @@ class SampleGrid(keras.callbacks.Callback):
         self._writer = None
 
     def on_train_begin(self, logs=None):
-        try:
-            self.latents = self.model.sample_latents(self.num_samples, seed=self.seed)
-        except NotImplementedError:
-            self.latents = None
+        can_generate = self.model.can(GENERATE)
+        self.latents = self.model.sample_latents(self.num_samples, seed=self.seed) if can_generate else None
         if self.tensorboard_dir and is_chief():
             import tensorflow as tf
 
@@ -105,22 +75,11 @@ class SampleGrid(keras.callbacks.Callback):
         if not is_chief():
             return []
         paths = []
-        if self.latents is not None:
-            samples = self.model.decode_in_batches(self.latents)
-            paths.append(save_image_grid(samples, os.path.join(self.directory, f"samples_epoch_{epoch:04d}.png")))
-            self._summary("samples", samples, epoch)
-        if self.images is not None and hasattr(self.model, "reconstruct"):
-            recon = self.model.reconstruct(self.images)
-            pairs = np.concatenate([self.images, recon], axis=0)
-            columns = int(np.ceil(np.sqrt(len(self.images))))
-            rows = int(np.ceil(len(self.images) / columns))
-            pad = rows * columns - len(self.images)
-            if pad:
-                fill = -np.ones((pad,) + self.images.shape[1:], "float32")
-                pairs = np.concatenate([self.images, fill, recon, fill], axis=0)
-            path = os.path.join(self.directory, f"reconstructions_epoch_{epoch:04d}.png")
-            paths.append(save_image_grid(pairs, path, columns))
-            self._summary("reconstructions", recon, epoch)
+        # The model says what it draws: samples, reconstructions, translations.
+        for name, (images, columns) in self.model.sample_figures(self.latents, self.images).items():
+            path = os.path.join(self.directory, f"{name}_epoch_{epoch:04d}.png")
+            paths.append(save_image_grid(images, path, columns))
+            self._summary(name, images, epoch)
         self.written.extend(paths)
         return paths
 
@@ -391,9 +350,9 @@ class TrainingHealthMonitor(keras.callbacks.Callback):
         return float(np.sum(np.sqrt(d2)) / (n * (n - 1)))
 
     def on_train_begin(self, logs=None):
-        try:
+        if self.model.can(GENERATE):
             self._latents = self.model.sample_latents(self.num_samples, seed=self.seed)
-        except NotImplementedError:
+        else:
             self._latents = None
         if self._latents is not None and self.initial_diversity is None:
             self.initial_diversity = self.diversity(self.model.decode_in_batches(self._latents))
@@ -544,14 +503,8 @@ class LatentScatter(keras.callbacks.Callback):
         codes = np.asarray(model.encode(self.images), "float32")
         if codes.ndim != 2 or codes.shape[1] != 2:
             raise ValueError(f"LatentScatter needs a 2-D latent space; the codes have shape {codes.shape}.")
-        try:
-            prior = np.asarray(model.sample_latents(len(codes), seed=self.seed), "float32")
-        except NotImplementedError:
-            prior = None
+        prior = np.asarray(model.sample_latents(len(codes), seed=self.seed), "float32") if model.can(GENERATE) else None
         image = latent_scatter_image(codes, self.labels, prior, size=self.size, extent=self.extent)
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        tmp = path + ".tmp.png"
-        image.save(tmp)
-        os.replace(tmp, path)
+        save_pil_image(image, path)
         self.written.append(path)
         return path

@@ -21,68 +21,6 @@ def cmd_list(args):
     return 0
 
 
-def _training_recipe(name):
-    from kerasgen import recipes, zoo
-
-    try:
-        return dict(zoo.metadata(name).get("training") or {})
-    except (ValueError, FileNotFoundError):
-        return recipes.recipe(name)
-
-
-def _training_data(args, model, training, batch_size, seed):
-    """(stream factory, steps per epoch, validation dataset or None).
-
-    The factory builds a new infinite training stream each time: one dataset
-    object reshuffles differently on each pass over it, so every `fit` of a
-    resumed run must start from a fresh stream to see the original order.
-    """
-    from kerasgen import data, recipes
-
-    use_labels = bool(training.get("labels", False))
-    if args.data:
-        kwargs = {}
-        if args.data.startswith("tfds:"):
-            kwargs.update(data_dir=args.data_dir, download=args.download)
-        finite = data.dataset(args.data, model.image_shape, batch_size=batch_size, shuffle=False, **kwargs)
-        data.check_dataset_not_empty(finite, "training dataset")
-        num_batches = int(finite.cardinality())
-        if num_batches < 0:
-            num_batches = sum(1 for _ in finite)
-
-        def stream():
-            return data.dataset(args.data, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, **kwargs)
-
-        return stream, num_batches, None
-    images, labels = recipes.embedded_split(training, "train")
-    if isinstance(images, tuple):  # two unpaired domains (CycleGAN)
-        drop = bool(training.get("drop_remainder", False))
-
-        def stream():
-            return data.unpaired(
-                images[0], images[1], model.image_shape, batch_size=batch_size, seed=seed, drop_remainder=drop
-            ).repeat()
-
-        larger = max(len(images[0]), len(images[1]))
-        return stream, (larger // batch_size if drop else -(-larger // batch_size)), None
-    test_images, test_labels = recipes.embedded_split(training, "test")
-
-    def stream():
-        return data.dataset(
-            images,
-            model.image_shape,
-            batch_size=batch_size,
-            seed=seed,
-            repeat=True,
-            labels=labels if use_labels else None,
-        )
-
-    val = data.dataset(
-        test_images, model.image_shape, batch_size=250, shuffle=False, labels=test_labels if use_labels else None
-    )
-    return stream, -(-len(images) // batch_size), val
-
-
 def cmd_train(args):
     from kerasgen import distribute
 
@@ -116,21 +54,24 @@ def _train(args, out, state_dir):
     import tensorflow as tf
 
     from kerasgen import callbacks as kg_callbacks
-    from kerasgen import distribute, zoo
+    from kerasgen import distribute, runs
 
-    training = _training_recipe(args.name)
-    seed = training.get("seed", 0) if args.seed is None else args.seed
-    keras.utils.set_random_seed(seed)
     if args.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = distribute.strategy(args.strategy)
-    model = zoo.load(args.name, weights=None, strategy=strategy, compile=False)
-    with strategy.scope():
-        model.compile(**training.get("compile", {}))
-    batch_size = args.batch_size or training.get("batch_size", 64)
-    stream, steps_per_epoch, val_ds = _training_data(args, model, training, batch_size, seed)
-    steps_per_epoch = args.steps_per_epoch or steps_per_epoch
-    epochs = args.epochs or training.get("epochs", 10)
+    run = runs.prepare(
+        args.name,
+        source=args.data,
+        data_dir=args.data_dir,
+        download=args.download,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        steps_per_epoch=args.steps_per_epoch,
+        seed=args.seed,
+        strategy=strategy,
+    )
+    model, stream, val_ds = run.model, run.stream, run.validation
+    steps_per_epoch, epochs, batch_size, seed = run.steps_per_epoch, run.epochs, run.batch_size, run.seed
 
     step = 0
     if args.resume:
@@ -141,10 +82,9 @@ def _train(args, out, state_dir):
         shutil.rmtree(out)
     os.makedirs(out, exist_ok=True)
 
-    preview = None
-    if hasattr(model, "reconstruct"):
-        preview = next(iter(val_ds if val_ds is not None else stream()))
-        preview = (preview[0] if isinstance(preview, tuple) else preview)[:32].numpy()
+    # Real images for the figures of models that draw them (reconstructions, translations).
+    preview = next(iter(val_ds if val_ds is not None else stream()))
+    preview = (preview[0] if isinstance(preview, tuple) else preview)[:32].numpy()
     cbs = [
         kg_callbacks.Checkpoint(state_dir, every_steps=args.checkpoint_every).starting_at(step),
         keras.callbacks.TerminateOnNaN(),
@@ -152,8 +92,7 @@ def _train(args, out, state_dir):
     ]
     if distribute.is_chief(strategy):
         cbs.append(keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True))
-    if training.get("kl_warmup_steps"):
-        cbs.append(kg_callbacks.KLWarmup(training["kl_warmup_steps"]))
+    cbs.extend(run.callbacks)
     fit_args = dict(validation_data=val_ds, callbacks=cbs, shuffle=False, verbose=args.verbose)
     # A fresh stream's order is fixed by the seed, so skipping the
     # batches already taken resumes on exactly the data an uninterrupted run
@@ -187,7 +126,7 @@ def _train(args, out, state_dir):
                     "steps_per_epoch": steps_per_epoch,
                     "batch_size": batch_size,
                     "seed": seed,
-                    "data": args.data or training.get("data"),
+                    "data": args.data or run.training.get("data"),
                     "precision": getattr(args, "precision", "float32"),
                 },
                 f,
@@ -206,7 +145,7 @@ def _load_for_inference(name, weights):
 
 
 def cmd_sample(args):
-    from kerasgen.callbacks import save_image_grid
+    from kerasgen.images import save_image_grid
 
     model = _load_for_inference(args.name, args.weights)
     images = model.generate(args.n, seed=args.seed)
@@ -222,13 +161,16 @@ def cmd_export(args):
 
 
 def cmd_eval(args):
-    from kerasgen import recipes
+    from kerasgen import evaluation, presets, runs
 
     model = _load_for_inference(args.name, args.weights)
     model.compile()
-    training = _training_recipe(args.name) if not args.name.endswith(".keras") else {}
-    images, labels = recipes.embedded_split(training, "test")
-    results = recipes.evaluate(model, images, labels, num_importance_samples=args.importance_samples)
+    training = presets.get(args.name)["training"] if args.name in presets.names() else {}
+    heldout, labels = runs.embedded_split(training, "test")
+    reference, _ = runs.embedded_split(training, "train")
+    results = evaluation.evaluate(
+        model, heldout, labels, num_importance_samples=args.importance_samples, reference=reference
+    )
     print(json.dumps(results, indent=2))
     return 0
 

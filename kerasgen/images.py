@@ -27,6 +27,25 @@ def image_grid(images, columns=None):
     return np.round((np.clip(grid, -1, 1) + 1) * 127.5).astype("uint8")
 
 
+def rows_above(top, bottom):
+    """`top` images above `bottom` images, for `save_image_grid(*rows_above(a, b))`.
+
+    Both sets fill the same square-ish block of rows; the second starts on
+    a new row, so image i of `bottom` sits right under image i of `top`.
+
+    Returns:
+        `(images, columns)`.
+    """
+    top, bottom = np.asarray(top, "float32"), np.asarray(bottom, "float32")
+    columns = int(np.ceil(np.sqrt(len(top))))
+    rows = int(np.ceil(len(top) / columns))
+    pad = rows * columns - len(top)
+    if pad:
+        fill = -np.ones((pad,) + top.shape[1:], "float32")
+        return np.concatenate([top, fill, bottom, fill], axis=0), columns
+    return np.concatenate([top, bottom], axis=0), columns
+
+
 def save_image_grid(images, path, columns=None):
     """Writes a PNG grid of [-1, 1] images; returns the path."""
     from PIL import Image

@@ -21,7 +21,6 @@ Example:
 """
 
 import functools
-import json
 import os
 import warnings
 
@@ -314,15 +313,10 @@ def load_digits_classifier(entry_dir=None):
             f"{folder!r} has no {zoo.METADATA_FILE}; the digits classifier entry is missing. "
             "Recreate it with `python tools/train_classifier.py`."
         )
-    with open(meta_path, encoding="utf-8") as f:
-        meta = json.load(f)
+    meta = zoo.metadata(folder)
     if meta.get("kind") != "feature_extractor":
         raise ValueError(f"{folder!r} is not a feature-extractor entry (metadata 'kind').")
-    info = meta.get("weights") or {}
-    weights_path = os.path.abspath(os.path.join(folder, info.get("file", zoo.WEIGHTS_FILE)))
-    if os.path.dirname(weights_path) != folder or not weights_path.endswith(".weights.h5"):
-        raise ValueError(f"Weights file name {info.get('file')!r} must be a .weights.h5 file inside {folder!r}.")
-    zoo.verify_weights(weights_path, info.get("sha256"))
+    weights_path = zoo.entry_weights(folder, meta)
     model = build_digits_classifier()
     model.load_weights(weights_path)
     return model

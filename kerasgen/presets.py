@@ -22,7 +22,6 @@ TRAINING_KEYS = {
     "data": "'mnist' (embedded), 'mnist_translation' (embedded two-domain task), 'tfds:NAME', or a data set "
     "the user passes with --data",
     "binarize": "threshold the embedded digits at half intensity",
-    "labels": "train on (images, labels)",
     "epochs": "epochs of the run",
     "batch_size": "global batch size",
     "drop_remainder": "drop the last incomplete batch",

@@ -32,6 +32,9 @@ import urllib.request
 
 import keras
 
+from kerasgen import presets
+from kerasgen.files import writing_folder
+
 CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
 WEIGHTS_FILE = "model.weights.h5"
@@ -89,12 +92,12 @@ def names(kind="model"):
 
 
 def list():  # noqa: A001 - the public name the design asks for
-    """Model entry names with a one-line description each.
+    """Model entry names with a one-line description each (the registered presets).
 
     Returns:
         dict mapping entry name to its description.
     """
-    return {name: metadata(name)["description"] for name in names()}
+    return {name: presets.get(name)["description"] for name in presets.names()}
 
 
 def validate_name(name):
@@ -238,6 +241,30 @@ def verify_weights(path, expected_sha256, remove_on_mismatch=False):
     return path
 
 
+def entry_weights(folder, meta):
+    """Path of an entry's weights file, checked against its metadata's sha256 before any read.
+
+    Args:
+        folder: the entry folder.
+        meta: its parsed metadata (`weights`: `file`, `sha256`).
+
+    Raises:
+        ValueError: the entry has no weights, or names a file outside its folder.
+        IntegrityError: the file does not match the recorded sha256.
+    """
+    info = meta.get("weights")
+    if not info:
+        raise ValueError(
+            f"Zoo entry {os.path.basename(folder)!r} is a recipe without pretrained weights; "
+            "load it with weights=None and train it (see its metadata 'training')."
+        )
+    folder = os.path.abspath(folder)
+    path = os.path.abspath(os.path.join(folder, info.get("file", WEIGHTS_FILE)))
+    if os.path.dirname(path) != folder or not path.endswith(".weights.h5"):
+        raise ValueError(f"Weights file name {info.get('file')!r} must be a .weights.h5 file inside {folder!r}.")
+    return verify_weights(path, info.get("sha256"))
+
+
 def load(name_or_path, weights="pretrained", compile=True, strategy=None, **overrides):
     """Builds a zoo model from its registered config and loads its weights.
 
@@ -268,24 +295,20 @@ def load(name_or_path, weights="pretrained", compile=True, strategy=None, **over
             f"Zoo entry {name_or_path!r} is a {meta['kind']}, not a generative model; "
             "it is used through kerasgen.metrics (e.g. kerasgen.metrics.digits_features())."
         )
-    config = _read_json(os.path.join(folder, CONFIG_FILE))
+    if isinstance(name_or_path, str) and name_or_path in presets.names():
+        # A registered entry is built from its registration (a test checks
+        # that zoo/<name>/config.json agrees with it).
+        config = presets.get(name_or_path)["model"]
+    else:
+        config = _read_json(os.path.join(folder, CONFIG_FILE))
     weights_path = None
     if weights == "pretrained":
-        info = meta.get("weights")
-        if not info:
-            raise ValueError(
-                f"Zoo entry {name_or_path!r} is a recipe without pretrained weights; "
-                "load it with weights=None and train it (see its metadata 'training')."
-            )
-        if overrides:
+        if meta.get("weights") and overrides:
             raise ValueError(
                 f"Pretrained weights of {name_or_path!r} fit the entry's own architecture; "
                 f"overriding {sorted(overrides)} changes it. Pass weights=None for a fresh model."
             )
-        weights_path = os.path.join(folder, info.get("file", WEIGHTS_FILE))
-        if os.path.dirname(os.path.abspath(weights_path)) != os.path.abspath(folder):
-            raise ValueError(f"Weights file name {info.get('file')!r} must stay inside the entry folder.")
-        verify_weights(weights_path, info.get("sha256"))
+        weights_path = entry_weights(folder, meta)
     elif weights is not None:
         weights_path = os.fspath(weights)
         if not weights_path.endswith(".weights.h5"):
@@ -331,11 +354,8 @@ def save_entry(model, directory, metadata_dict, weights=True):
     when all of them are complete, so a failure leaves the old entry intact.
     """
     directory = os.path.abspath(directory)
-    parent = os.path.dirname(directory)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-", dir=parent)
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; an entry is readable by all
-    try:
+    # mkdtemp makes the folder private; an entry is readable by all.
+    with writing_folder(directory, prefix=".tmp-", mode=0o755) as tmp:
         config = keras.saving.serialize_keras_object(model)
         config = {k: config[k] for k in ("module", "class_name", "config", "registered_name") if k in config}
         with open(os.path.join(tmp, CONFIG_FILE), "w") as f:
@@ -367,28 +387,7 @@ def save_entry(model, directory, metadata_dict, weights=True):
             for fname in os.listdir(directory):
                 if fname not in (CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE):
                     shutil.copy2(os.path.join(directory, fname), tmp)
-        replace_folder(tmp, directory)
-    finally:
-        if os.path.isdir(tmp):
-            shutil.rmtree(tmp)
     return directory
-
-
-def replace_folder(complete, target):
-    """Moves the finished folder `complete` to `target`.
-
-    An existing `target` is moved aside first and deleted only once the new
-    folder is in place, so a failure never leaves neither.
-    """
-    if os.path.isdir(target):
-        old = target + ".old"
-        if os.path.isdir(old):
-            shutil.rmtree(old)
-        os.rename(target, old)
-        os.rename(complete, target)
-        shutil.rmtree(old)
-    else:
-        os.rename(complete, target)
 
 
 def cache_dir():

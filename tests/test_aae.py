@@ -165,7 +165,7 @@ def test_compile_defaults_and_overrides():
     model.compile(generator_optimizer="rmsprop")
     assert isinstance(model.optimizer_variables()[2][0], keras.optimizers.RMSprop)
     shared = keras.optimizers.Adam()
-    with pytest.raises(ValueError, match="three distinct optimizer"):
+    with pytest.raises(ValueError, match="3 distinct optimizer"):
         model.compile(discriminator_optimizer=shared, generator_optimizer=shared)
 
 

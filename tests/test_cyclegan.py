@@ -6,12 +6,10 @@ import pytest
 import tensorflow as tf
 
 import kerasgen
-from kerasgen import recipes
+from kerasgen import evaluation
 from kerasgen.layers import InstanceNormalization, ResidualBlock
 from kerasgen.models import CycleGAN
-from kerasgen.models.cyclegan import patchgan_discriminator, resnet_generator
-from kerasgen.models.image_pool import ImagePool
-from kerasgen.models.linear_decay import LinearDecay
+from kerasgen.models.cyclegan import ImagePool, LinearDecay, patchgan_discriminator, resnet_generator
 from tests import helpers
 
 TINY = dict(
@@ -387,7 +385,7 @@ def test_ink_transform_is_dilation_then_inversion():
 def test_short_training_on_the_known_answer_task_beats_both_baselines(trained):
     model, _, task = trained
     held_out = {"test_a": task["test_a"][:200], "test_b": task["test_b"][:200]}
-    results = recipes.translation_task_metrics(model, dict(task, **held_out))
+    results = evaluation.translation_task_metrics(model, dict(task, **held_out))
     # After 100 steps G(x) is about 0.1 from T(x); the baselines are 1.7 and 0.4.
     assert results["mae_g_vs_t"] < 0.5 * results["mae_g_identity_baseline"], results
     assert results["mae_g_vs_t"] < 0.5 * results["mae_g_mean_image_baseline"], results
@@ -400,7 +398,7 @@ def test_pretrained_entry_reproduces_its_recorded_figures():
     meta = kerasgen.zoo.metadata(entry)
     model = kerasgen.zoo.load(entry)
     task = kerasgen.data.mnist_translation_task()
-    results = recipes.translation_task_metrics(model, task)
+    results = evaluation.translation_task_metrics(model, task)
     for key in ("mae_g_vs_t", "mae_f_vs_x", "mae_cycle_a", "mae_g_mean_image_baseline"):
         np.testing.assert_allclose(results[key], meta["metrics"][key], rtol=1e-3, err_msg=key)
     assert results["mae_g_vs_t"] < 0.25 * results["mae_g_mean_image_baseline"]

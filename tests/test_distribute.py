@@ -6,6 +6,7 @@ import pytest
 
 from kerasgen import distribute
 from tests import helpers
+from tests.cases import CASES
 
 SCRIPT = """
 import json, re, sys
@@ -27,12 +28,12 @@ def data(model):
     def images():
         return rng.uniform(-1, 1, (n,) + tuple(model.image_shape)).astype("float32")
 
-    kind = case.get("data", "images")
+    kind = model.batch_structure
     if kind == "images":
         x = images()
-    elif kind == "labeled":  # (images, labels)
+    elif kind == "labeled_images":  # (images, labels)
         x = (images(), rng.integers(0, model.num_classes, n).astype("int32"))
-    elif kind == "unpaired":  # (images_a, images_b)
+    elif kind == "image_pairs":  # (images_a, images_b)
         x = (images(), images())
     else:
         raise ValueError(kind)
@@ -76,127 +77,16 @@ print(json.dumps({
 """
 
 
-# Each case: the model class, tiny constructor arguments, the structure of
-# its batches ("images", "labeled" = (images, labels), "unpaired" = (a, b)),
-# the global batch size, the number of steps, and the values some model
-# attributes (schedule state) must end with on one device and on two.
-CASES = {
-    "Autoencoder": dict(cls="Autoencoder", kwargs=dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1)),
-    "VAE": dict(cls="VAE", kwargs=dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1)),
-    # Synchronized BatchNorm: statistics over the global batch, as on one device.
-    "DCGAN": dict(
-        cls="DCGAN",
-        kwargs=dict(
-            image_shape=(16, 16, 1),
-            latent_dim=5,
-            generator_filters=4,
-            discriminator_filters=4,
-            synchronized_batch_norm=True,
-            seed=2,
-        ),
-    ),
-    "ConditionalDCGAN": dict(
-        cls="ConditionalDCGAN",
-        data="labeled",
-        kwargs=dict(
-            image_shape=(16, 16, 1),
-            num_classes=3,
-            latent_dim=5,
-            embedding_dim=2,
-            generator_filters=4,
-            discriminator_filters=4,
-            synchronized_batch_norm=True,
-            ema_decay=0.9,
-            seed=2,
-        ),
-    ),
-    # Dropout in D: the masks of the global batch are drawn once and split.
-    "GAN": dict(
-        cls="GAN",
-        kwargs=dict(
-            image_shape=(8, 8, 1),
-            latent_dim=4,
-            generator_units=(8,),
-            discriminator_units=(16, 8),
-            dropout=0.3,
-            ema_decay=0.9,
-            seed=3,
-        ),
-    ),
-    # Gaussian encoder: reparameterization noise and prior samples are global draws.
-    "AAE": dict(
-        cls="AAE",
-        kwargs=dict(
-            image_shape=(8, 8, 1),
-            latent_dim=2,
-            filters=(4, 8),
-            discriminator_units=(8, 8),
-            gaussian_encoder=True,
-            seed=4,
-        ),
-    ),
-    # Supervised variant: prior samples from each label's component.
-    "AAE-supervised": dict(
-        cls="AAE",
-        data="labeled",
-        kwargs=dict(
-            image_shape=(8, 8, 1),
-            latent_dim=2,
-            num_classes=10,
-            filters=(4, 8),
-            prior="gaussian_mixture",
-            discriminator_units=(8,),
-            seed=4,
-        ),
-    ),
-    # Two steps with a pool of 6 images: the first step's 8 fakes per
-    # direction fill it and the last two may already swap, the second step
-    # swaps; the pool is global (see image_pool.py).
-    # Biases of convolutions followed by instance norm are inert (the norm
-    # subtracts them again), so their gradient is rounding noise that Adam
-    # turns into steps of up to ~lr: they are bounded by 3 * lr per step
-    # instead, and the four networks' outputs must agree.
-    "CycleGAN": dict(
-        cls="CycleGAN",
-        data="unpaired",
-        steps=2,
-        inert=r"^(stem_conv|down_\d+_conv|up_\d+_conv|residual_\d+/conv_\d|conv_[1-9]\d*)/bias$",
-        outputs=("generator_ab", "generator_ba", "discriminator_a", "discriminator_b"),
-        kwargs=dict(
-            image_shape=(16, 16, 1),
-            filters=2,
-            discriminator_filters=2,
-            num_residual_blocks=1,
-            discriminator_layers=2,
-            pool_size=6,
-            seed=5,
-        ),
-    ),
-    # Two steps: the first ends the 4x4 stage (8 images), the networks grow,
-    # the second trains 8x8 in its fade-in at alpha (8 - 4) / 32; D's
-    # minibatch stddev groups span the global batch (group size 4).
-    "ProGAN": dict(
-        cls="ProGAN",
-        steps=2,
-        state=dict(images_seen=16, stage=1, alpha=0.125),
-        kwargs=dict(
-            resolution=8,
-            channels=1,
-            latent_dim=8,
-            fmap_base=16,
-            fmap_max=8,
-            stabilize_images=4,
-            fade_images=32,
-            batch_sizes={},
-            seed=6,
-        ),
-    ),
-}
+def _script_case(name):
+    """The case of tests/cases.py as the script's JSON: class name, arguments, checks."""
+    case = CASES[name]
+    kwargs = {**case.kwargs, **case.overrides.get("distribute", {})}
+    return dict(cls=case.cls.__name__, kwargs=kwargs, **case.distribute)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_two_replicas_take_the_same_step_as_one_device(name):
-    case = CASES[name]
+    case = _script_case(name)
     out = json.loads(helpers.run_python(SCRIPT, timeout=600, args=[json.dumps(case)]).strip().splitlines()[-1])
     assert out["same_start"] and out["moved"] > 1e-4, out
     assert out["max_rel_diff"] < 1e-5, (out["worst"], out["max_rel_diff"], out)

@@ -24,63 +24,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasgen.models import AAE, DCGAN, GAN, VAE, Autoencoder, ConditionalDCGAN, CycleGAN, ProGAN
 from tests import helpers
+from tests.cases import CASES, batch
 
 N = 8
-
-# name -> (class, tiny config). GAN without dropout: a dropout mask is drawn
-# in the compute dtype, so the same seed gives other masks under bfloat16.
-FAMILIES = {
-    "autoencoder": (Autoencoder, dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1)),
-    "vae": (VAE, dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1)),
-    "aae": (AAE, dict(image_shape=(8, 8, 1), latent_dim=2, filters=(4, 8), discriminator_units=(16, 16), seed=1)),
-    "gan": (
-        GAN,
-        dict(
-            image_shape=(8, 8, 1), latent_dim=4, generator_units=(16,), discriminator_units=(16,), dropout=0.0, seed=1
-        ),
-    ),
-    "dcgan": (DCGAN, dict(image_shape=(16, 16, 1), latent_dim=5, generator_filters=4, discriminator_filters=4, seed=2)),
-    "conditional_dcgan": (
-        ConditionalDCGAN,
-        dict(
-            image_shape=(16, 16, 1),
-            num_classes=3,
-            latent_dim=5,
-            embedding_dim=4,
-            generator_filters=4,
-            discriminator_filters=4,
-            seed=3,
-        ),
-    ),
-    "cyclegan": (
-        CycleGAN,
-        dict(
-            image_shape=(8, 8, 1),
-            filters=2,
-            discriminator_filters=2,
-            num_residual_blocks=1,
-            discriminator_layers=1,
-            pool_size=3,
-            seed=1,
-        ),
-    ),
-    "progan": (
-        ProGAN,
-        dict(
-            resolution=16,
-            channels=1,
-            latent_dim=8,
-            fmap_base=32,
-            fmap_max=16,
-            fade_images=32,
-            stabilize_images=32,
-            batch_sizes={4: 8, 8: 8, 16: 4},
-            seed=0,
-        ),
-    ),
-}
 
 # Relative tolerance of the reported losses (plus LOSS_ATOL for losses near
 # zero) and of each optimizer's weight update (measured maxima: losses 2.6 %
@@ -89,18 +36,9 @@ FAMILIES = {
 LOSS_RTOL = {"mixed_bfloat16": 5e-2, "mixed_float16": 5e-3}
 LOSS_ATOL = 1e-4
 UPDATE_RTOL = {"mixed_bfloat16": 0.15, "mixed_float16": 0.03}
-# CycleGAN's tiny generators instance-normalize 2x2 maps whose mean is ten
-# times their standard deviation, so rounding the convolution outputs moves
-# the normalized values by several percent and the float32 generator
-# gradient is itself ill-conditioned (0.89 under bfloat16, 0.30 under
-# float16 measured; the discriminators agree to 1 %). Their update is only
-# checked to be finite, non-zero and of the same order as float32's.
-ILL_CONDITIONED = {("cyclegan", 0)}
-# The DCGAN generators' gradient reaches them through the discriminator's
-# BatchNorm in training mode; it differs from float32's by 10-15 % in both
-# precisions (0.151 bfloat16, 0.140 float16 measured), spread evenly over
-# every generator variable, while the discriminators agree to 4 % and 1.5 %.
-LOOSE_UPDATE_RTOL = {("dcgan", 0): 0.3, ("conditional_dcgan", 0): 0.3}
+# Per-family exceptions (tests/cases.py says why): optimizers whose update is
+# only checked to be finite, non-zero and of the same order as float32's
+# (`ill_conditioned`), and looser update tolerances (`loose`).
 
 # Keras's initial loss scale 2**15 overflows float16 on the first step of
 # these tiny networks (CycleGAN's generator gradients reach ~300; ProGAN's
@@ -116,33 +54,14 @@ def float32_after():
     keras.config.set_dtype_policy("float32")
 
 
-def batch(name, image_shape):
-    x = helpers.random_images(N, image_shape, seed=0)
-    if name == "conditional_dcgan":
-        return x, np.arange(N) % 3
-    if name == "cyclegan":
-        return x, helpers.random_images(N, image_shape, seed=1)
-    return (x,)
-
-
-def sgd_compile_args(name):
-    def sgd():
-        return keras.optimizers.SGD(0.01)
-
-    if name in ("autoencoder", "vae"):
-        return dict(optimizer=sgd())
-    if name == "aae":
-        return dict(reconstruction_optimizer=sgd(), discriminator_optimizer=sgd(), generator_optimizer=sgd())
-    if name in ("gan", "dcgan", "conditional_dcgan"):
-        return dict(g_optimizer=sgd(), d_optimizer=sgd())
-    return dict(generator_optimizer=sgd(), discriminator_optimizer=sgd())
+def sgd_compile_args(model):
+    return {role: keras.optimizers.SGD(0.01) for role in model.optimizer_roles}
 
 
 def build(name, policy):
     keras.config.set_dtype_policy(policy)
     keras.utils.set_random_seed(0)
-    cls, config = FAMILIES[name]
-    return cls(**config)
+    return CASES[name].build("mixed_precision")
 
 
 def one_step(name, policy, initial_weights):
@@ -156,7 +75,7 @@ def one_step(name, policy, initial_weights):
         return check_finite(loss_name, value)
 
     model.check_finite = recording_check_finite
-    model.compile(**sgd_compile_args(name))
+    model.compile(**sgd_compile_args(model))
     model.set_weights(initial_weights)
     model.build_optimizers()
     pairs = model.optimizer_variables()
@@ -164,7 +83,7 @@ def one_step(name, policy, initial_weights):
         if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             optimizer.dynamic_scale.assign(COMPARED_SCALE)
     before = [helpers.snapshot(variables) for _, variables in pairs]
-    logs = model.train_on_batch(*batch(name, model.image_shape), return_dict=True)
+    logs = model.train_on_batch(*batch(model, N), return_dict=True)
     updates = [
         np.concatenate([(np.asarray(v) - w).ravel() for v, w in zip(variables, old)])
         for (_, variables), old in zip(pairs, before)
@@ -183,16 +102,15 @@ def float32_step(name):
     return _float32_steps[name]
 
 
-def outputs(model, name):
-    if name == "autoencoder":
-        return model.reconstruct(helpers.random_images(2, model.image_shape, seed=5))
-    if name == "cyclegan":
-        return model.translate(helpers.random_images(2, model.image_shape, seed=5), direction="b2a")
-    return model.generate(2, seed=0)
+def outputs(model):
+    """What the model gives a user: samples, reconstructions or translations (float32 expected)."""
+    from tests.cases import probe
+
+    return probe(model, n=2)[2]
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
-@pytest.mark.parametrize("name", list(FAMILIES))
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_mixed_step_matches_float32_step(name, policy):
     initial, logs32, updates32 = float32_step(name)
     model, logs, updates, loss_dtypes = one_step(name, policy, initial)
@@ -202,7 +120,7 @@ def test_mixed_step_matches_float32_step(name, policy):
     assert any(layer.compute_dtype == compute for layer in model._flatten_layers())
     assert loss_dtypes and all(dtype == tf.float32 for dtype in loss_dtypes.values()), loss_dtypes
     assert all(value.dtype == "float32" for value in model.tracker.result().values())
-    assert outputs(model, name).dtype == np.float32
+    assert outputs(model).dtype == np.float32
 
     # Loss scaling exactly for float16, for every optimizer; no step skipped.
     for optimizer, _ in model.optimizer_variables():
@@ -225,14 +143,15 @@ def test_mixed_step_matches_float32_step(name, policy):
         relative = np.linalg.norm(update - update32) / size32
         report.append(f"update[{index}]={relative:.3f}")
         assert np.all(np.isfinite(update))
-        if (name, index) in ILL_CONDITIONED:
+        exceptions = CASES[name].mixed_precision
+        if index in exceptions.get("ill_conditioned", ()):
             assert 0.05 * size32 < np.linalg.norm(update) < 20 * size32
         else:
-            assert relative <= LOOSE_UPDATE_RTOL.get((name, index), UPDATE_RTOL[policy]), (index, relative)
+            assert relative <= exceptions.get("loose", {}).get(index, UPDATE_RTOL[policy]), (index, relative)
     print(f"\n{name} {policy}: " + " ".join(report))
 
 
-@pytest.mark.parametrize("name", list(FAMILIES))
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_default_compile_wraps_every_optimizer_only_under_float16(name):
     for policy in ("mixed_float16", "mixed_bfloat16"):
         model = build(name, policy)

@@ -12,47 +12,26 @@ import tensorflow as tf
 
 import kerasgen
 from kerasgen.callbacks import Checkpoint
+from kerasgen.models.base import IMAGE_PAIRS, LABELED_IMAGES
+from tests.cases import CASES
 
-CASES = {
-    "Autoencoder": dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1),
-    "VAE": dict(image_shape=(8, 8, 1), latent_dim=3, filters=(4, 8), seed=1),
-    "AAE": dict(image_shape=(8, 8, 1), latent_dim=2, filters=(4, 8), discriminator_units=(16, 16), seed=1),
-    "GAN": dict(image_shape=(8, 8, 1), latent_dim=4, generator_units=(16,), discriminator_units=(16,), seed=1),
-    "DCGAN": dict(image_shape=(16, 16, 1), latent_dim=5, generator_filters=4, discriminator_filters=4, seed=2),
-    "ConditionalDCGAN": dict(
-        image_shape=(16, 16, 1),
-        num_classes=3,
-        latent_dim=5,
-        embedding_dim=4,
-        generator_filters=4,
-        discriminator_filters=4,
-        seed=3,
-    ),
-    "ProGAN": dict(
-        resolution=16,
-        channels=1,
-        latent_dim=8,
-        fmap_base=32,
-        fmap_max=16,
-        fade_images=16,
-        stabilize_images=16,
-        batch_sizes={4: 8, 8: 8, 16: 8},
-        seed=0,
-    ),
-}
 STEPS_PER_EPOCH, EPOCHS, STOP = 5, 2, 7
 
 
-def _stream(model, labelled):
+def _stream(model):
+    """A seeded, repeated stream of 8-image batches in the model's batch structure."""
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (40,) + tuple(model.image_shape)).astype("uint8")
-    labels = rng.integers(0, 3, 40) if labelled else None
+    if model.batch_structure == IMAGE_PAIRS:
+        y = rng.integers(0, 256, (40,) + tuple(model.image_shape)).astype("uint8")
+        return kerasgen.data.unpaired(x, y, model.image_shape, batch_size=8, seed=5).repeat()
+    labels = rng.integers(0, model.num_classes, 40) if model.batch_structure == LABELED_IMAGES else None
     return kerasgen.data.dataset(x, model.image_shape, batch_size=8, labels=labels, repeat=True, seed=5)
 
 
 def _build(name):
     tf.keras.utils.set_random_seed(0)
-    model = getattr(kerasgen.models, name)(**CASES[name])
+    model = CASES[name].build("resume")
     model.compile()
     return model
 
@@ -65,17 +44,14 @@ def _state(model):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_interrupted_run_resumes_exactly(name, tmp_path):
-    labelled = name == "ConditionalDCGAN"
     full = _build(name)
-    full.fit(_stream(full, labelled), epochs=EPOCHS, steps_per_epoch=STEPS_PER_EPOCH, verbose=0, shuffle=False)
+    full.fit(_stream(full), epochs=EPOCHS, steps_per_epoch=STEPS_PER_EPOCH, verbose=0, shuffle=False)
 
     first = _build(name)
     ckpt = Checkpoint(str(tmp_path), every_steps=STOP)
+    first.fit(_stream(first), epochs=1, steps_per_epoch=STEPS_PER_EPOCH, verbose=0, shuffle=False, callbacks=[ckpt])
     first.fit(
-        _stream(first, labelled), epochs=1, steps_per_epoch=STEPS_PER_EPOCH, verbose=0, shuffle=False, callbacks=[ckpt]
-    )
-    first.fit(
-        _stream(first, labelled).skip(STEPS_PER_EPOCH),
+        _stream(first).skip(STEPS_PER_EPOCH),
         initial_epoch=1,
         epochs=2,
         steps_per_epoch=STOP - STEPS_PER_EPOCH,
@@ -89,7 +65,7 @@ def test_interrupted_run_resumes_exactly(name, tmp_path):
     step, _ = Checkpoint.restore(resumed, str(tmp_path))
     assert step == STOP
     resumed.fit(
-        _stream(resumed, labelled).skip(step),
+        _stream(resumed).skip(step),
         initial_epoch=1,
         epochs=2,
         steps_per_epoch=EPOCHS * STEPS_PER_EPOCH - step,

@@ -135,7 +135,7 @@ def test_config_keras_and_saved_model_round_trips(tmp_path):
     )
     assert "encode" in out and "serving_default" in out
     helpers.assert_saved_model_round_trip(
-        model, str(tmp_path / "export_enc"), "encode", "images", x[:7], model.encode(x[:7])[0], output_key="mean"
+        model, str(tmp_path / "export_enc"), "encode", "images", x[:7], model.encode(x[:7]), output_key="mean"
     )
 
 

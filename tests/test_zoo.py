@@ -38,6 +38,36 @@ def test_metadata_schema_and_weights_hash(name):
         assert meta["metrics"], f"{name}: a pretrained entry records its measured metrics"
 
 
+@pytest.mark.parametrize("name", kerasgen.presets.names())
+def test_zoo_folder_agrees_with_its_registered_preset(name):
+    """One source per recipe: zoo/<name>/ holds what the registration says, and nothing else."""
+    preset = kerasgen.presets.get(name)
+    folder = os.path.join(helpers.REPO, "zoo", name)
+    with open(os.path.join(folder, zoo.CONFIG_FILE)) as f:
+        shipped = json.load(f)
+    meta = zoo.metadata(folder)
+    assert shipped["class_name"] == preset["model"]["class_name"]
+
+    def config(model):
+        return {k: v for k, v in model.get_config().items() if k != "name"}
+
+    assert config(zoo.model_from_config(shipped)) == config(zoo.model_from_config(preset["model"]))
+    assert {k: v for k, v in meta["training"].items() if k != "command"} == json.loads(
+        json.dumps(preset["training"])
+    )
+    assert meta["training"]["command"] == f"python tools/train_zoo.py {name}"
+    assert (meta["description"], meta["paper"], meta["dataset"]) == (
+        preset["description"],
+        preset["paper"],
+        preset["dataset"],
+    )
+    assert bool(meta["weights"]) == preset["training"].get("pretrained", True)
+
+
+def test_every_model_entry_is_registered():
+    assert set(zoo.names()) == set(kerasgen.presets.names())
+
+
 def test_pretrained_vae_generates_and_beats_untrained():
     model = zoo.load("vae")
     images = model.generate(8, seed=0)

@@ -30,10 +30,9 @@ import time
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 
 import kerasgen  # noqa: E402
-from kerasgen import recipes  # noqa: E402
+from kerasgen import evaluation  # noqa: E402
 
 
 def train(
@@ -47,26 +46,24 @@ def train(
     steps_per_epoch=None,
     verbose=2,
 ):
-    """Trains a small CycleGAN on the task; returns (model, task data, seconds)."""
-    keras.utils.set_random_seed(seed)
-    task = kerasgen.data.mnist_translation_task()
-    model = kerasgen.models.CycleGAN(
-        image_shape=(28, 28, 1),
-        filters=filters,
-        discriminator_filters=discriminator_filters,
-        num_residual_blocks=blocks,
+    """Trains a small CycleGAN on the task (the `cyclegan` entry's run, resized); returns (model, task, seconds)."""
+    run = kerasgen.runs.prepare(
+        "cyclegan",
+        epochs=epochs,
+        batch_size=batch_size,
+        steps_per_epoch=steps_per_epoch,
         seed=seed,
+        model_overrides=dict(
+            filters=filters, discriminator_filters=discriminator_filters, num_residual_blocks=blocks, seed=seed
+        ),
+        training_overrides={"compile": {"total_steps": "auto", "identity_weight": identity_weight}},
     )
-    ds = kerasgen.data.unpaired(
-        task["train_a"], task["train_b"], model.image_shape, batch_size=batch_size, seed=seed, drop_remainder=True
-    )
-    steps = steps_per_epoch or int(ds.cardinality())
-    if steps_per_epoch:
-        ds = ds.repeat()
-    model.compile(total_steps=epochs * steps, identity_weight=identity_weight)
     start = time.time()
-    model.fit(ds, epochs=epochs, steps_per_epoch=steps if steps_per_epoch else None, verbose=verbose)
-    return model, task, time.time() - start
+    if steps_per_epoch:
+        run.model.fit(run.stream(), epochs=run.epochs, steps_per_epoch=run.steps_per_epoch, verbose=verbose)
+    else:
+        run.model.fit(run.dataset(), epochs=run.epochs, verbose=verbose)
+    return run.model, kerasgen.data.mnist_translation_task(), time.time() - start
 
 
 def figure(path, entry, n=10):
@@ -78,7 +75,7 @@ def figure(path, entry, n=10):
     x, tx = task["test_a"][:n], task["test_b"][:n]
     g_x = model.translate(x, "a2b")
     rows = [x, g_x, tx, model.translate(g_x, "b2a"), model.translate(tx, "b2a")]
-    kerasgen.callbacks.save_image_grid(np.concatenate(rows), path, columns=n)
+    kerasgen.images.save_image_grid(np.concatenate(rows), path, columns=n)
     print(f"Wrote {path}")
 
 
@@ -112,7 +109,7 @@ def main(argv=None):
         args.seed,
         args.steps_per_epoch,
     )
-    results = recipes.translation_task_metrics(model, task)
+    results = evaluation.translation_task_metrics(model, task)
     results["train_seconds_cpu"] = round(seconds, 1)
     print(json.dumps(results, indent=2))
     return 0

@@ -14,9 +14,7 @@ Usage:
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,11 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from kerasgen import (
-    data,  # noqa: E402
-    metrics,  # noqa: E402
-    zoo,  # noqa: E402
-)
+from kerasgen import data, files, metrics, zoo  # noqa: E402
 
 DEFAULT_OUTPUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo", metrics.DIGITS_ENTRY)
 
@@ -57,12 +51,8 @@ def train_dataset(images, labels, batch_size, shift, seed):
 
 def write_entry(model, directory, meta):
     """Writes weights and metadata to a temporary folder, then renames it into place."""
-    directory = os.path.abspath(directory)
-    parent = os.path.dirname(directory)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-", dir=parent)
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the entry is shipped data
-    try:
+    # mkdtemp makes the folder private; the entry is shipped data.
+    with files.writing_folder(directory, prefix=".tmp-", mode=0o755) as tmp:
         weights_path = os.path.join(tmp, zoo.WEIGHTS_FILE)
         model.save_weights(weights_path)
         meta = dict(meta)
@@ -74,10 +64,6 @@ def write_entry(model, directory, meta):
         with open(os.path.join(tmp, zoo.METADATA_FILE), "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=2)
             f.write("\n")
-        zoo.replace_folder(tmp, directory)
-    finally:
-        if os.path.isdir(tmp):
-            shutil.rmtree(tmp)
     return meta
 
 

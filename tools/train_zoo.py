@@ -1,12 +1,15 @@
-"""Trains a zoo entry with its recorded recipe and writes zoo/<name>/.
+"""Trains a zoo entry with its registered recipe and writes zoo/<name>/.
 
 Usage:
     python tools/train_zoo.py vae
     python tools/train_zoo.py autoencoder
     python tools/train_zoo.py dcgan_celeba_64   # recipe-only entry: writes config + metadata, no training
+    python tools/train_zoo.py vae --evaluate-only   # measure the shipped weights again
 
-The entry's metadata records this command, the recipe, and the metrics
-measured on the held-out split of the embedded data.
+The recipe is the entry's registration (`kerasgen.presets`, in the family's
+`presets.py`); the run is built by `kerasgen.runs.prepare`, as for
+`kerasgen train`. The entry's metadata records this command, the recipe, and
+the metrics measured on the held-out split of the embedded data.
 """
 
 import argparse
@@ -17,71 +20,57 @@ import time
 import keras
 
 import kerasgen
-from kerasgen import recipes, zoo
+from kerasgen import evaluation, presets, runs, zoo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def measure(name, model):
+    """The held-out figures of an entry's model (`kerasgen eval NAME` prints the same)."""
+    training = presets.get(name)["training"]
+    heldout, labels = runs.embedded_split(training, "test")
+    reference, _ = runs.embedded_split(training, "train")
+    return evaluation.evaluate(model, heldout, labels, reference=reference)
+
+
 def train(name, out_root):
-    recipe = recipes.recipe(name)
-    keras.utils.set_random_seed(recipe["seed"])
-    model = zoo.model_from_config(recipe["model"])
-    model.compile(**recipe.get("compile", {}))
-    if recipe.get("pretrained", True) is False:
-        return write_recipe_only(name, recipe, model, out_root)
-    images, labels = recipes.embedded_split(recipe, "train")
-    test_images, test_labels = recipes.embedded_split(recipe, "test")
-    use_labels = bool(recipe.get("labels", False))
-    if isinstance(images, tuple):  # unpaired domains (CycleGAN)
-        ds = kerasgen.data.unpaired(
-            images[0],
-            images[1],
-            model.image_shape,
-            batch_size=recipe["batch_size"],
-            seed=recipe["seed"],
-            drop_remainder=recipe.get("drop_remainder", False),
-        )
-    else:
-        ds = kerasgen.data.dataset(
-            images,
-            model.image_shape,
-            batch_size=recipe["batch_size"],
-            seed=recipe["seed"],
-            labels=labels if use_labels else None,
-        )
-    callbacks = []
-    if recipe.get("kl_warmup_steps"):
-        callbacks.append(kerasgen.callbacks.KLWarmup(recipe["kl_warmup_steps"]))
-    if recipe.get("stage_grid"):  # ProGAN: one row of samples per resolution stage
+    if presets.get(name)["training"].get("pretrained", True) is False:
+        return write_recipe_only(name, out_root)
+    run = runs.prepare(name)
+    callbacks = list(run.callbacks)
+    if run.training.get("stage_grid"):  # one row of samples per resolution stage
         from kerasgen.models.progan import stage_grid_callback
 
-        callbacks.append(stage_grid_callback(os.path.join(ROOT, recipe["stage_grid"])))
+        callbacks.append(stage_grid_callback(os.path.join(ROOT, run.training["stage_grid"])))
     start = time.time()
-    model.fit(ds, epochs=recipe["epochs"], callbacks=callbacks, shuffle=False, verbose=2)
+    run.model.fit(run.dataset(), epochs=run.epochs, callbacks=callbacks, shuffle=False, verbose=2)
     seconds = time.time() - start
-    metrics = recipes.evaluate(model, test_images, test_labels)
+    metrics = measure(name, run.model)
     metrics["train_seconds_cpu"] = round(seconds, 1)
     print(metrics)
-    path = zoo.save_entry(model, os.path.join(out_root, name), metadata(name, recipe, metrics), weights=True)
+    path = zoo.save_entry(run.model, os.path.join(out_root, name), metadata(name, metrics), weights=True)
     print(f"Wrote {path}")
-    return model
+    return run.model
 
 
-def write_recipe_only(name, recipe, model, out_root):
+def write_recipe_only(name, out_root):
     """A recipe-only entry (`"pretrained": False`): config and metadata, no training, no weights."""
-    path = zoo.save_entry(model, os.path.join(out_root, name), metadata(name, recipe, {}), weights=False)
+    model = zoo.model_from_config(presets.get(name)["model"])
+    path = zoo.save_entry(model, os.path.join(out_root, name), metadata(name, {}), weights=False)
     print(f"Wrote recipe-only entry {path}")
     return model
 
 
-def metadata(name, recipe, metrics):
-    training = {k: v for k, v in recipe.items() if k not in ("model", "description", "paper", "dataset")}
-    training["command"] = f"python tools/train_zoo.py {name}"
+def metadata(name, metrics):
+    preset = presets.get(name)
+    # The one command that wrote the entry (for a recipe-only entry, its
+    # config and metadata; `kerasgen train NAME --data ...` trains it).
+    training = dict(preset["training"], command=f"python tools/train_zoo.py {name}")
     return {
         "name": name,
-        "description": recipe["description"],
-        "paper": recipe["paper"],
-        "dataset": recipe["dataset"],
+        "description": preset["description"],
+        "paper": preset["paper"],
+        "dataset": preset["dataset"],
         "training": training,
         "metrics": metrics,
         "license": "Apache-2.0",
@@ -94,11 +83,9 @@ def reevaluate(name, out_root):
     """Measures an existing entry again and rewrites its metadata metrics."""
     folder = os.path.join(out_root, name)
     model = zoo.load(folder)
-    recipe = recipes.recipe(name)
-    test_images, test_labels = recipes.embedded_split(recipe, "test")
     meta = zoo.metadata(folder)
     seconds = meta.get("metrics", {}).get("train_seconds_cpu")
-    meta["metrics"] = recipes.evaluate(model, test_images, test_labels)
+    meta["metrics"] = measure(name, model)
     if seconds is not None:
         meta["metrics"]["train_seconds_cpu"] = seconds
     print(meta["metrics"])
@@ -107,7 +94,7 @@ def reevaluate(name, out_root):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="+", help=f"entries: {', '.join(sorted(recipes.RECIPES))}")
+    parser.add_argument("names", nargs="+", help=f"entries: {', '.join(presets.names())}")
     parser.add_argument("--out", default=os.path.join(ROOT, "zoo"), help="zoo folder")
     parser.add_argument("--evaluate-only", action="store_true", help="re-measure existing entries without training")
     args = parser.parse_args(argv)

@@ -378,6 +378,18 @@ class GenerativeModel(keras.Model):
         ]
         return np.concatenate(outs, axis=0)
 
+    def sample_figures(self, latents=None, images=None):
+        """What a `SampleGrid` draws: name -> (images in [-1, 1], columns or None).
+
+        The base draws `samples` decoded from `latents` (given when the model
+        generates); families add figures of `images` (reconstructions,
+        translations).
+        """
+        figures = {}
+        if latents is not None:
+            figures["samples"] = (self.decode_in_batches(latents), None)
+        return figures
+
     def build_for_weights(self):
         """Creates every variable, so weights can be loaded into the model."""
         if not self.built:

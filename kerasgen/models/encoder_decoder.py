@@ -3,6 +3,7 @@
 import tensorflow as tf
 from keras import ops
 
+from kerasgen.images import rows_above
 from kerasgen.models.base import RECONSTRUCT, GenerativeModel
 
 
@@ -43,6 +44,12 @@ class EncoderDecoderModel(GenerativeModel):
     def reconstruct(self, images):
         """Decodes the code of each image; float32 numpy in [-1, 1]."""
         return ops.convert_to_numpy(ops.cast(self(self.prepare_images(images)), "float32"))
+
+    def sample_figures(self, latents=None, images=None):
+        figures = super().sample_figures(latents, images)
+        if images is not None:
+            figures["reconstructions"] = rows_above(images, self.reconstruct(images))
+        return figures
 
     def export_signatures(self):
         def encode(images):

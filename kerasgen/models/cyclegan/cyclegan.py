@@ -6,6 +6,7 @@ import tensorflow as tf
 from keras import ops
 
 from kerasgen import losses
+from kerasgen.images import rows_above
 from kerasgen.models.base import IMAGE_PAIRS, TRANSLATE, GenerativeModel
 from kerasgen.models.cyclegan.image_pool import ImagePool
 from kerasgen.models.cyclegan.linear_decay import LinearDecay
@@ -318,6 +319,12 @@ class CycleGAN(GenerativeModel):
             for i in range(0, int(images.shape[0]), int(batch_size))
         ]
         return np.concatenate(outs, axis=0)
+
+    def sample_figures(self, latents=None, images=None):
+        """Domain-A `images` above their translations G(a) (when images are given)."""
+        if images is None:
+            return {}
+        return {"translations": rows_above(images, self.translate(images, "a2b"))}
 
     def generate(self, n, seed=None, batch_size=256):
         raise NotImplementedError("CycleGAN translates images and has no prior to sample: use translate().")

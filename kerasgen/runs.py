@@ -1,0 +1,215 @@
+"""The run builder: a registered recipe plus data gives the model, its data streams and callbacks.
+
+`kerasgen train` and `tools/train_zoo.py` both start a run here, so an entry
+trains the same way from either. What the data must look like comes from
+the model (`model.batch_structure`): images, `(images, labels)`, or unpaired
+`(images_a, images_b)`.
+
+Example:
+>>> run = kerasgen.runs.prepare("dcgan", epochs=1)
+>>> run.model.fit(run.dataset(), epochs=run.epochs, callbacks=run.callbacks)
+"""
+
+import dataclasses
+
+from kerasgen import data, presets
+from kerasgen.models.base import IMAGE_PAIRS, LABELED_IMAGES
+
+
+@dataclasses.dataclass
+class Run:
+    """A prepared run.
+
+    Attributes:
+        name: the zoo entry.
+        model: the compiled model.
+        training: the recipe (`presets.get(name)["training"]`, with overrides).
+        stream: callable returning a new infinite, seeded training stream (a
+            dataset object reshuffles differently on each pass, so a resumed
+            run starts from a fresh stream and skips what was taken).
+        dataset: callable returning the finite training dataset of one epoch
+            (reshuffled on each pass over it).
+        steps_per_epoch: batches per epoch.
+        validation: held-out dataset for `fit(validation_data=...)`, or None.
+        callbacks: the recipe's own callbacks (e.g. `KLWarmup`).
+        epochs: epochs of the run.
+        batch_size: global batch size.
+        seed: seed of the run.
+    """
+
+    name: str
+    model: object
+    training: dict
+    stream: object
+    dataset: object
+    steps_per_epoch: int
+    validation: object
+    callbacks: list
+    epochs: int
+    batch_size: int
+    seed: int
+
+
+def embedded_split(training, split):
+    """`(images, labels)` of the embedded data a recipe names, for `split` "train" or "test".
+
+    A two-domain task gives `((images_a, images_b), None)`: for "train" the two
+    unpaired domains, for "test" the held-out images and their known right
+    translations.
+    """
+    if training.get("data") == "mnist_translation":
+        task = data.mnist_translation_task()
+        if split == "test":
+            return (task["test_a"], task["test_b"]), None
+        return (task["train_a"], task["train_b"]), None
+    if training.get("data", "mnist") != "mnist":
+        raise ValueError(
+            f"The recipe's data {training.get('data')!r} is not embedded: pass your copy of it "
+            "(kerasgen train NAME --data DIR or tfds:NAME --data-dir DIR)."
+        )
+    return data.mnist(split, binarize=bool(training.get("binarize", False)))
+
+
+def training_data(model, training, batch_size, seed, source=None, data_dir=None, download=False):
+    """(stream factory, finite dataset factory, steps per epoch, validation dataset or None).
+
+    Args:
+        model: the model; its `image_shape` and `batch_structure` decide the batches.
+        training: the recipe.
+        batch_size: global batch size.
+        seed: seed of the shuffling.
+        source: the user's data (folder, `tfds:NAME`, array, dataset) instead
+            of the recipe's embedded data.
+        data_dir: tfds data directory.
+        download: allow tfds to download.
+    """
+    if source is not None:
+        if model.batch_structure != "images":
+            raise ValueError(
+                f"{type(model).__name__} trains on {model.batch_structure.replace('_', ' ')}; a single image "
+                "source cannot feed it from the command line yet. Build the dataset in Python "
+                "(kerasgen.data.dataset(..., labels=...) or kerasgen.data.unpaired(a, b, ...)) and call fit."
+            )
+        kwargs = {}
+        if isinstance(source, str) and source.startswith("tfds:"):
+            kwargs.update(data_dir=data_dir, download=download)
+        finite = data.dataset(source, model.image_shape, batch_size=batch_size, shuffle=False, **kwargs)
+        data.check_dataset_not_empty(finite, "training dataset")
+        num_batches = int(finite.cardinality())
+        if num_batches < 0:
+            num_batches = sum(1 for _ in finite)
+
+        def stream():
+            return data.dataset(source, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, **kwargs)
+
+        def dataset():
+            return data.dataset(source, model.image_shape, batch_size=batch_size, seed=seed, **kwargs)
+
+        return stream, dataset, num_batches, None
+
+    images, labels = embedded_split(training, "train")
+    if model.batch_structure == IMAGE_PAIRS:
+        drop = bool(training.get("drop_remainder", False))
+        options = dict(
+            batch_size=batch_size,
+            seed=seed,
+            drop_remainder=drop,
+            augment=bool(training.get("augment", False)),
+            load_size=training.get("load_size"),
+        )
+
+        def dataset():
+            return data.unpaired(images[0], images[1], model.image_shape, **options)
+
+        larger = max(len(images[0]), len(images[1]))
+        steps = larger // batch_size if drop else -(-larger // batch_size)
+        return (lambda: dataset().repeat()), dataset, steps, None
+
+    use_labels = model.batch_structure == LABELED_IMAGES
+    test_images, test_labels = embedded_split(training, "test")
+
+    def stream():
+        return data.dataset(
+            images,
+            model.image_shape,
+            batch_size=batch_size,
+            seed=seed,
+            repeat=True,
+            labels=labels if use_labels else None,
+        )
+
+    def dataset():
+        return data.dataset(
+            images, model.image_shape, batch_size=batch_size, seed=seed, labels=labels if use_labels else None
+        )
+
+    validation = data.dataset(
+        test_images, model.image_shape, batch_size=250, shuffle=False, labels=test_labels if use_labels else None
+    )
+    return stream, dataset, -(-len(images) // batch_size), validation
+
+
+def prepare(
+    name,
+    source=None,
+    data_dir=None,
+    download=False,
+    epochs=None,
+    batch_size=None,
+    steps_per_epoch=None,
+    seed=None,
+    strategy=None,
+    model_overrides=None,
+    training_overrides=None,
+):
+    """Builds the run of a registered entry: seeded model, data, compiled optimizers, callbacks.
+
+    Args:
+        name: registered zoo entry (`kerasgen.presets.names()`).
+        source: the user's training data instead of the recipe's embedded data.
+        data_dir: tfds data directory.
+        download: allow tfds to download.
+        epochs, batch_size, steps_per_epoch, seed: override the recipe's.
+        strategy: optional `tf.distribute.Strategy`; the model and its
+            optimizers are created in its scope.
+        model_overrides: constructor arguments replacing the preset's.
+        training_overrides: recipe keys replacing the preset's.
+
+    Returns:
+        a `Run`.
+    """
+    import keras
+
+    from kerasgen import callbacks as kg_callbacks
+    from kerasgen import zoo
+
+    preset = presets.get(name)
+    training = {**preset["training"], **(training_overrides or {})}
+    seed = training.get("seed", 0) if seed is None else int(seed)
+    keras.utils.set_random_seed(seed)
+    scope = strategy.scope() if strategy is not None else _NullScope()
+    with scope:
+        model = zoo.model_from_config(preset["model"], **(model_overrides or {}))
+    batch_size = int(batch_size or training.get("batch_size", 64))
+    stream, dataset, steps, validation = training_data(
+        model, training, batch_size, seed, source=source, data_dir=data_dir, download=download
+    )
+    steps = int(steps_per_epoch or steps)
+    epochs = int(epochs or training.get("epochs", 10))
+    compile_args = dict(training.get("compile", {}))
+    if compile_args.get("total_steps") == "auto":
+        compile_args["total_steps"] = epochs * steps
+    with scope:
+        model.compile(**compile_args)
+    callbacks = []
+    if training.get("kl_warmup_steps"):
+        callbacks.append(kg_callbacks.KLWarmup(training["kl_warmup_steps"]))
+    return Run(name, model, training, stream, dataset, steps, validation, callbacks, epochs, batch_size, seed)
+
+
+class _NullScope:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
