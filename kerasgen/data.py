@@ -4,7 +4,8 @@ Every model works on float32 images in [-1, 1], NHWC. `dataset()` turns any
 supported source into a batched `tf.data.Dataset` in that convention:
 
 - numpy arrays (uint8 in 0..255, or floats in 0..255, [0, 1] or [-1, 1]),
-- a `tf.data.Dataset` of images, (image, label) pairs or tfds-style dicts,
+- a `tf.data.Dataset` of images, (image, label) pairs or tfds-style dicts
+  (a float dataset's range is inferred from its first images, or given),
 - an image folder (searched recursively for png / jpeg / bmp / gif),
 - a tfds name, `"tfds:mnist"`, read from `data_dir` without downloading
   unless `download=True`.
@@ -25,6 +26,12 @@ MNIST_TEST_SIZE = 1000
 # Refuse images whose decoded size would exceed this many pixels (a
 # decompression bomb or a file that is not what it claims to be).
 MAX_IMAGE_PIXELS = 64 * 1024 * 1024
+# The value range of a tf.data source of floats (or of integers other than
+# uint8) is inferred from at most this many of its first images, read once
+# more when `dataset()` is called.
+VALUE_RANGE_PEEK = 1000
+# Values this far outside a value range still count as inside it.
+RANGE_TOLERANCE = 1e-6
 
 
 def mnist(split=None, binarize=False):
@@ -65,15 +72,87 @@ def mnist(split=None, binarize=False):
     return x, y
 
 
+def _checked_value_range(value_range):
+    """`value_range` as two floats `(low, high)` with low < high."""
+    try:
+        lo, hi = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"value_range must be a pair (low, high) of numbers; got {value_range!r}.") from None
+    if not hi > lo:
+        raise ValueError(f"value_range must have low < high; got {value_range!r}.")
+    return lo, hi
+
+
+def _infer_value_range(kind, low, high, name, seen=""):
+    """The value range of images whose values go from `low` to `high`.
+
+    The rule of `to_model_range`, shared by every source: uint8 is 0..255;
+    other integers are 0..255 when within it; floats within [0, 1] are
+    [0, 1] (values only 0 and 1 too: binary images), floats within [-1, 1]
+    with negatives are [-1, 1], floats within [0, 255] above 1 are 0..255.
+    A single float value within [0, 1] (blank images) fits all three and is
+    refused, as is anything outside them.
+
+    Args:
+        kind: `"uint8"`, `"integer"` or `"float"`.
+        low, high: smallest and largest value seen.
+        name: what to call the input in error messages.
+        seen: which part of the input was looked at, for error messages.
+
+    Returns:
+        `(low, high)` of the convention, as floats.
+    """
+    if kind == "uint8":
+        return (0.0, 255.0)
+    what = f"{name}{seen} has min {low:g} and max {high:g}"
+    if kind == "integer":
+        if low < 0 or high > 255:
+            raise ValueError(f"{what}: integer values, but not within 0..255. Pass value_range=(low, high).")
+        return (0.0, 255.0)
+    if low == high and 0.0 <= low <= 1.0:
+        raise ValueError(
+            f"{what}: every value is {low:g}, which fits [0, 1], [-1, 1] and 0..255 alike, so the value "
+            "range cannot be inferred. Pass value_range=(low, high), e.g. value_range=(0, 1)."
+        )
+    if low >= 0.0 and high <= 1.0:
+        return (0.0, 1.0)
+    if low >= -1.0 and high <= 1.0:
+        return (-1.0, 1.0)
+    if low >= 0.0 and high <= 255.0:
+        return (0.0, 255.0)
+    raise ValueError(f"{what}, which is none of 0..255, [0, 1] or [-1, 1]. Rescale it or pass value_range=(low, high).")
+
+
+def _dtype_kind(dtype):
+    """`"uint8"`, `"integer"` or `"float"` for a numpy or TensorFlow dtype, else None."""
+    dtype = tf.as_dtype(dtype) if not isinstance(dtype, np.dtype) else dtype
+    if isinstance(dtype, tf.DType):
+        if dtype == tf.uint8:
+            return "uint8"
+        if dtype.is_integer:
+            return "integer"
+        return "float" if dtype.is_floating else None
+    if dtype == np.uint8:
+        return "uint8"
+    if dtype != np.bool_ and np.issubdtype(dtype, np.integer):
+        return "integer"
+    return "float" if np.issubdtype(dtype, np.floating) else None
+
+
 def to_model_range(images, value_range=None, name="images"):
     """Converts an image array to float32 in [-1, 1], checking what it got.
 
     Args:
         images: array of rank 3 (`n, h, w`, one channel) or 4 (`n, h, w, c`).
         value_range: `(low, high)` of the input values. By default it is
-            inferred: uint8 means (0, 255); floats within [0, 1] mean (0, 1);
-            floats within [-1, 1] with negatives mean (-1, 1); floats within
-            [0, 255] mean (0, 255). Anything else is an error.
+            inferred: uint8 means (0, 255); other integers within 0..255
+            mean (0, 255); floats within [0, 1] mean (0, 1) (also when the
+            only values are 0 and 1: binary images); floats within [-1, 1]
+            with negatives mean (-1, 1); floats within [0, 255] above 1 mean
+            (0, 255). Anything else is an error naming the min and max, and
+            so is a float array holding a single value within [0, 1] (blank
+            images fit every convention). Values outside a given
+            `value_range` are an error too, never clipped.
         name: what to call the input in error messages.
 
     Returns:
@@ -88,43 +167,62 @@ def to_model_range(images, value_range=None, name="images"):
         )
     if images.shape[0] == 0:
         raise ValueError(f"{name} is empty: shape {images.shape}.")
-    if images.dtype == np.bool_ or not (
-        np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)
-    ):
+    kind = _dtype_kind(images.dtype)
+    if kind is None:
         raise TypeError(f"{name} must be uint8 or float; got dtype {images.dtype}.")
-    if np.issubdtype(images.dtype, np.floating) and not np.all(np.isfinite(images)):
+    if kind == "float" and not np.all(np.isfinite(images)):
         bad = int(np.size(images) - np.count_nonzero(np.isfinite(images)))
         raise ValueError(f"{name} contains {bad} NaN or Inf values.")
     low, high = float(images.min()), float(images.max())
     if value_range is None:
-        if images.dtype == np.uint8:
-            value_range = (0.0, 255.0)
-        elif np.issubdtype(images.dtype, np.integer):
-            if low < 0 or high > 255:
-                raise ValueError(
-                    f"{name} is an integer array with values in [{low}, {high}]; "
-                    "expected 0..255. Pass value_range=(low, high) explicitly."
-                )
-            value_range = (0.0, 255.0)
-        elif low >= 0.0 and high <= 1.0:
-            value_range = (0.0, 1.0)
-        elif low >= -1.0 and high <= 1.0:
-            value_range = (-1.0, 1.0)
-        elif low >= 0.0 and high <= 255.0:
-            value_range = (0.0, 255.0)
-        else:
-            raise ValueError(
-                f"{name} has values in [{low:g}, {high:g}], which is none of "
-                "0..255, [0, 1] or [-1, 1]. Rescale it or pass "
-                "value_range=(low, high)."
-            )
-    lo, hi = (float(v) for v in value_range)
-    if hi <= lo:
-        raise ValueError(f"value_range must have low < high; got {value_range}.")
-    if low < lo - 1e-6 or high > hi + 1e-6:
-        raise ValueError(f"{name} has values in [{low:g}, {high:g}], outside the declared value_range {value_range}.")
+        value_range = _infer_value_range(kind, low, high, name)
+    lo, hi = _checked_value_range(value_range)
+    if low < lo - RANGE_TOLERANCE or high > hi + RANGE_TOLERANCE:
+        raise ValueError(f"{name} has min {low:g} and max {high:g}, outside the declared value_range ({lo:g}, {hi:g}).")
     out = (images.astype("float32") - lo) / (hi - lo) * 2.0 - 1.0
-    return np.clip(out, -1.0, 1.0)
+    return np.clip(out, -1.0, 1.0)  # only float rounding is clipped: the range was checked
+
+
+def as_model_images(images, image_shape=None, value_range=None, name="images"):
+    """Checks user images given to a model and returns them in its convention.
+
+    For the numpy inputs of `encode`, `reconstruct`, `translate` and the
+    like: the value range is inferred (or checked when given) exactly as by
+    `to_model_range`, and the shape is checked against the model's, not
+    resized to it.
+
+    Args:
+        images: array or eager tensor of shape `(n, h, w, c)`, or `(n, h, w)`
+            for one channel; uint8 in 0..255, or floats in [0, 1], [-1, 1] or
+            0..255.
+        image_shape: `(height, width, channels)` the model expects, or None
+            to accept any size.
+        value_range: `(low, high)` of the input values; inferred when None.
+        name: what to call the input in error messages.
+
+    Returns:
+        float32 numpy array `(n, h, w, c)` in [-1, 1].
+
+    Example:
+    >>> x = kerasgen.data.as_model_images(photos_0_to_1, model.image_shape)
+    """
+    images = np.asarray(images)
+    if image_shape is not None:
+        expected = tuple(int(d) for d in image_shape)
+        if len(expected) != 3:
+            raise ValueError(f"image_shape must be (height, width, channels); got {image_shape}.")
+        shape = images.shape + (1,) if images.ndim == 3 else images.shape
+        if len(shape) != 4 or shape[1:] != expected:
+            hint = (
+                " A single image needs a batch axis: images[None]."
+                if images.shape == expected
+                else " kerasgen.data.dataset(source, image_shape) resizes images."
+            )
+            raise ValueError(
+                f"{name} must have shape (n, {expected[0]}, {expected[1]}, {expected[2]}) "
+                f"(image_shape={expected}); got shape {images.shape}.{hint}"
+            )
+    return to_model_range(images, value_range=value_range, name=name)
 
 
 def scan_folder(directory, strict=True):
@@ -236,23 +334,81 @@ def _split_element(element):
     return element, None
 
 
-def _standardize_tensor(image, image_shape, value_range, name):
-    """uint8 or float image tensor -> float32 [-1, 1] at image_shape."""
+def _assert_in_range(image, value_range, name, how):
+    """`image`, failing the pipeline if any of its values is outside value_range."""
+    lo, hi = value_range
+    low, high = tf.reduce_min(image), tf.reduce_max(image)
+    inside = tf.logical_and(low >= lo - RANGE_TOLERANCE, high <= hi + RANGE_TOLERANCE)
+    message = tf.strings.join(
+        [
+            f"{name}: an image has min ",
+            tf.strings.as_string(low, shortest=True),
+            " and max ",
+            tf.strings.as_string(high, shortest=True),
+            f", outside the value_range ({lo:g}, {hi:g}) {how}. Pass value_range=(low, high) covering all the data.",
+        ]
+    )
+    with tf.control_dependencies([tf.debugging.Assert(inside, [message])]):
+        return tf.identity(image)
+
+
+def _standardize_tensor(image, image_shape, value_range, name, check_range=None):
+    """uint8, integer or float image tensor -> float32 [-1, 1] at image_shape.
+
+    Args:
+        image: one image tensor `(h, w, c)`.
+        image_shape: `(height, width, channels)` of the result.
+        value_range: `(low, high)` of the input values.
+        name: what to call the input in error messages.
+        check_range: None, or where `value_range` came from (for the error
+            message); then values outside it fail the pipeline.
+    """
     height, width, channels = image_shape
     if image.shape.rank not in (None, 3):
         raise ValueError(f"{name}: expected images of rank 3 (h, w, c) per element; got shape {image.shape}.")
     _check_channels(image.shape[-1], channels, name)
-    if image.dtype == tf.uint8:
-        lo, hi = (0.0, 255.0) if value_range is None else value_range
-    else:
-        lo, hi = (-1.0, 1.0) if value_range is None else value_range
+    lo, hi = value_range
     image = tf.cast(image, tf.float32)
     image = tf.debugging.assert_all_finite(image, f"{name} contains NaN or Inf pixels")
+    if check_range is not None:
+        image = _assert_in_range(image, value_range, name, check_range)
     image = (image - lo) / (hi - lo) * 2.0 - 1.0
     if image.shape[0] != height or image.shape[1] != width:
         image = _resize_and_crop(image, height, width)
     image = tf.ensure_shape(image, (height, width, channels))
+    # The values were checked against value_range; this clips only float rounding.
     return tf.clip_by_value(image, -1.0, 1.0)
+
+
+def _peek_value_range(ds, kind, name):
+    """Infers the value range of a dataset of single images from its first ones.
+
+    Reads at most `VALUE_RANGE_PEEK` images and applies the rule of
+    `to_model_range` to their min and max.
+
+    Returns:
+        `(value_range, low, high, n)`: the inferred `(low, high)`, the min and
+        max seen, and how many images were read.
+    """
+
+    def stats(*element):
+        element = element[0] if len(element) == 1 else element
+        image = tf.cast(_split_element(element)[0], tf.float32)
+        not_finite = tf.reduce_sum(tf.cast(tf.logical_not(tf.math.is_finite(image)), tf.int64))
+        return tf.reduce_min(image), tf.reduce_max(image), not_finite
+
+    peek = ds.take(VALUE_RANGE_PEEK).map(stats, num_parallel_calls=tf.data.AUTOTUNE).batch(VALUE_RANGE_PEEK)
+    first = next(iter(peek), None)
+    if first is None:
+        raise ValueError(f"The {name} yields no images, so their value range cannot be inferred.")
+    mins, maxs, not_finite = first
+    n = int(mins.shape[0])
+    bad = int(tf.reduce_sum(not_finite))
+    if bad:
+        raise ValueError(f"{name} contains {bad} NaN or Inf values in its first {n} images.")
+    low, high = float(tf.reduce_min(mins)), float(tf.reduce_max(maxs))
+    value_range = _infer_value_range(kind, low, high, name, seen=f" (first {n} images)")
+    return value_range, low, high, n
 
 
 def dataset(
@@ -290,9 +446,15 @@ def dataset(
             epoch's order is then fixed by `seed`, so `dataset(...).skip(n)`
             resumes a run exactly.
         drop_remainder: drop the last partial batch.
-        value_range: range of the input values, inferred when None (see
-            `to_model_range`). For a `tf.data.Dataset` of floats the default
-            is [-1, 1].
+        value_range: `(low, high)` of the input values, inferred when None
+            with the rule of `to_model_range`. uint8 images are 0..255. For
+            any other dtype from a `tf.data.Dataset` (or tfds), the first
+            1,000 images (`VALUE_RANGE_PEEK`) are read once more when
+            `dataset()` is called, the range is inferred from their min and
+            max (ambiguous or unusual values are an error naming them), and
+            a float range so inferred is reported in a warning. Every image is
+            then checked against the range, given or inferred: a value outside
+            it fails the pipeline with an error naming it, never clipped.
         strict: for folders, whether a bad file is an error (see
             `scan_folder`).
         data_dir: tfds data directory.
@@ -312,7 +474,10 @@ def dataset(
     image_shape = tuple(int(d) for d in image_shape)
     if len(image_shape) != 3:
         raise ValueError(f"image_shape must be (height, width, channels); got {image_shape}.")
+    if value_range is not None:
+        value_range = _checked_value_range(value_range)
     name = "images"
+    from_array = False
     if isinstance(source, (str, os.PathLike)):
         source = os.fspath(source)
         if source.startswith("tfds:"):
@@ -334,7 +499,8 @@ def dataset(
             ds = tf.data.Dataset.from_tensor_slices((arr, labels))
         else:
             ds = tf.data.Dataset.from_tensor_slices(arr)
-        value_range = (-1.0, 1.0)
+        value_range = (-1.0, 1.0)  # to_model_range has checked and converted the values
+        from_array = True
         cache = False  # already in memory
 
     spec = ds.element_spec
@@ -345,10 +511,30 @@ def dataset(
         ds = ds.map(lambda *e: _rebuild(e, lambda im: im[..., None]))
     has_labels = label_spec is not None
 
+    check_range = None  # where value_range came from, when every image is checked against it
+    if not from_array:
+        kind = _dtype_kind(image_spec.dtype)
+        if kind is None:
+            raise TypeError(f"{name} must hold uint8, integer or float images; got dtype {image_spec.dtype.name}.")
+        if value_range is not None:
+            check_range = "given as value_range"
+        elif kind == "uint8":
+            value_range = (0.0, 255.0)
+        else:
+            value_range, low, high, n = _peek_value_range(ds, kind, name)
+            check_range = f"inferred from its first {n} images"
+            if kind == "float":
+                warnings.warn(
+                    f"{name}: float images with min {low:g} and max {high:g} in the first {n} images; reading them as "
+                    f"value_range=({value_range[0]:g}, {value_range[1]:g}) and checking every image against it. "
+                    "Pass value_range=(low, high) to state the range (and silence this warning).",
+                    stacklevel=2,
+                )
+
     def standardize(*element):
         element = element[0] if len(element) == 1 else element
         image, label = _split_element(element)
-        image = _standardize_tensor(image, image_shape, value_range, name)
+        image = _standardize_tensor(image, image_shape, value_range, name, check_range)
         return (image, label) if has_labels else image
 
     ds = ds.map(standardize, num_parallel_calls=tf.data.AUTOTUNE)

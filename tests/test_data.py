@@ -1,5 +1,8 @@
 import os
+import re
+import warnings
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -37,7 +40,7 @@ def test_to_model_range_converts_each_convention(array, expected_min, expected_m
 
 
 def test_to_model_range_names_what_it_got():
-    with pytest.raises(ValueError, match=r"values in \[-5, 300\]"):
+    with pytest.raises(ValueError, match=r"min -5 and max 300, which is none of"):
         data.to_model_range(np.array([[[-5.0, 300.0]]]))
     with pytest.raises(ValueError, match="1 NaN or Inf"):
         data.to_model_range(np.array([[[np.nan, 0.5]]]))
@@ -71,8 +74,11 @@ def test_dataset_from_tf_data_dicts_and_nan_check():
     np.testing.assert_array_equal(labels.numpy(), np.arange(6))
     bad = np.zeros((2, 8, 8, 1), np.float32)
     bad[1, 0, 0, 0] = np.inf
+    # Found while inferring the value range, or else when the pipeline runs.
+    with pytest.raises(ValueError, match="1 NaN or Inf values in its first 2 images"):
+        data.dataset(tf.data.Dataset.from_tensor_slices(bad), (8, 8, 1))
     with pytest.raises(tf.errors.InvalidArgumentError, match="NaN or Inf"):
-        list(data.dataset(tf.data.Dataset.from_tensor_slices(bad), (8, 8, 1)))
+        list(data.dataset(tf.data.Dataset.from_tensor_slices(bad), (8, 8, 1), value_range=(-1, 1)))
     with pytest.raises(ValueError, match="without an 'image' key"):
         data.dataset(tf.data.Dataset.from_tensor_slices({"x": images}), (8, 8, 1))
 
@@ -156,3 +162,140 @@ def test_tfds_source_reads_without_network(tmp_path):
     assert images.shape == (6, 28, 28, 1) and labels.shape == (6,)
     with pytest.raises(ValueError, match="Could not read tfds dataset"):
         data.dataset("tfds:mnist", (28, 28, 1), data_dir=str(tmp_path))
+
+
+# -- value ranges of tf.data sources ---------------------------------------
+
+
+def _random_uint8(n, shape=(8, 8, 1), seed=0):
+    images = np.random.default_rng(seed).integers(0, 256, (n,) + shape, dtype=np.uint8)
+    images[0].flat[0], images[0].flat[1] = 0, 255  # the full range, whatever the draw
+    return images
+
+
+def _first_batch(ds):
+    return next(iter(ds))
+
+
+def test_image_dataset_from_directory_floats_are_read_as_0_to_255(tmp_path):
+    """The issue's case: keras' loader yields float32 images in 0..255."""
+    images = _random_uint8(6, (28, 28))
+    for i, image in enumerate(images):
+        folder = tmp_path / "classes" / ("a" if i < 3 else "b")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(folder / f"{i}.png")
+    expected = data.to_model_range(images)  # the uint8 path
+    for batch_size in (None, 4):
+        src = keras.utils.image_dataset_from_directory(
+            str(tmp_path / "classes"),
+            image_size=(28, 28),
+            color_mode="grayscale",
+            batch_size=batch_size,
+            shuffle=False,
+        )
+        assert src.element_spec[0].dtype == tf.float32
+        with pytest.warns(UserWarning, match=r"min 0 and max 255 in the first 6 images; .*value_range=\(0, 255\)"):
+            ds = data.dataset(src, (28, 28, 1), batch_size=6, shuffle=False)
+        got, labels = _first_batch(ds)
+        np.testing.assert_allclose(got.numpy(), expected, atol=1e-6)
+        np.testing.assert_array_equal(labels.numpy(), [0, 0, 0, 1, 1, 1])
+        assert len(np.unique(got.numpy())) > 200  # not the clipped {0, 1} of the issue
+
+
+@pytest.mark.parametrize(
+    "convert, inferred",
+    [
+        (lambda x: x.astype("float32"), "(0, 255)"),
+        (lambda x: x.astype("float32") / 255.0, "(0, 1)"),
+        (lambda x: x.astype("float32") / 127.5 - 1.0, "(-1, 1)"),
+        (lambda x: x.astype("float64") / 255.0, "(0, 1)"),
+    ],
+    ids=["float32 0..255", "float32 [0, 1]", "float32 [-1, 1]", "float64 [0, 1]"],
+)
+def test_float_datasets_are_converted_from_their_inferred_range(convert, inferred):
+    images = _random_uint8(5)
+    src = tf.data.Dataset.from_tensor_slices(convert(images))
+    with pytest.warns(UserWarning, match=f"value_range={re.escape(inferred)}"):
+        ds = data.dataset(src, (8, 8, 1), batch_size=5, shuffle=False)
+    np.testing.assert_allclose(_first_batch(ds).numpy(), images / 127.5 - 1.0, atol=1e-5)
+
+
+def test_ambiguous_or_unusual_float_datasets_are_refused_with_what_was_seen():
+    blank = tf.data.Dataset.from_tensor_slices(np.zeros((5, 8, 8, 1), np.float32))
+    with pytest.raises(ValueError, match=r"\(first 5 images\) has min 0 and max 0.*Pass value_range=\(low, high\)"):
+        data.dataset(blank, (8, 8, 1))
+    with pytest.raises(ValueError, match=r"min 0.5 and max 0.5: every value is 0.5"):
+        data.to_model_range(np.full((2, 4, 4), 0.5, np.float32))
+    # Only 0 and 1 is not ambiguous: binary [0, 1] images (0..255 would be black, [-1, 1] grey and white).
+    np.testing.assert_array_equal(data.to_model_range(np.array([[[0.0, 1.0]]])).ravel(), [-1.0, 1.0])
+    odd = np.linspace(-5, 300, 5 * 64, dtype=np.float32).reshape(5, 8, 8, 1)
+    with pytest.raises(ValueError, match=r"min -5 and max 300, which is none of 0..255, \[0, 1\] or \[-1, 1\]"):
+        data.dataset(tf.data.Dataset.from_tensor_slices(odd), (8, 8, 1))
+    deep = tf.data.Dataset.from_tensor_slices(np.full((2, 8, 8, 1), 4000, np.uint16))
+    with pytest.raises(ValueError, match=r"min 4000 and max 4000: integer values, but not within 0..255"):
+        data.dataset(deep, (8, 8, 1))
+    # Given explicitly, the same data is fine.
+    np.testing.assert_array_equal(_first_batch(data.dataset(blank, (8, 8, 1), value_range=(0, 1))).numpy(), -1.0)
+    np.testing.assert_allclose(
+        _first_batch(data.dataset(deep, (8, 8, 1), value_range=(0, 65535))).numpy(), 4000 / 65535 * 2 - 1, atol=1e-6
+    )
+
+
+def test_a_later_image_outside_the_inferred_range_fails_instead_of_being_clipped():
+    assert data.VALUE_RANGE_PEEK == 1000
+    images = np.random.default_rng(0).uniform(0, 1, (1001, 4, 4, 1)).astype("float32")
+    images[1000, 2, 2, 0] = 2.5  # after the images the range is inferred from
+    with pytest.warns(UserWarning, match=r"value_range=\(0, 1\)"):
+        ds = data.dataset(tf.data.Dataset.from_tensor_slices(images), (4, 4, 1), batch_size=100, shuffle=False)
+    with pytest.raises(
+        tf.errors.InvalidArgumentError,
+        match=r"an image has min 0\.\d+ and max 2\.5, outside the value_range \(0, 1\) inferred from its first 1000 images",
+    ):
+        list(ds)
+
+
+def test_explicit_value_range_is_used_and_checked():
+    images = _random_uint8(4)
+    src = tf.data.Dataset.from_tensor_slices(images.astype("float32"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # stated, so nothing to report
+        ds = data.dataset(src, (8, 8, 1), batch_size=4, shuffle=False, value_range=(0, 255))
+    np.testing.assert_allclose(_first_batch(ds).numpy(), images / 127.5 - 1.0, atol=1e-5)
+    with pytest.raises(
+        tf.errors.InvalidArgumentError,
+        match=r"min 0 and max 255, outside the value_range \(0, 1\) given as value_range",
+    ):
+        list(data.dataset(src, (8, 8, 1), value_range=(0, 1)))
+    # uint8 images are 0..255 unless told otherwise, e.g. binary masks.
+    masks = tf.data.Dataset.from_tensor_slices(np.stack([np.zeros((8, 8, 1)), np.ones((8, 8, 1))]).astype("uint8"))
+    got = _first_batch(data.dataset(masks, (8, 8, 1), batch_size=2, shuffle=False, value_range=(0, 1))).numpy()
+    np.testing.assert_array_equal(got[:, 0, 0, 0], [-1.0, 1.0])
+    with pytest.raises(ValueError, match="low < high"):
+        data.dataset(src, (8, 8, 1), value_range=(1, 0))
+
+
+def test_unpaired_infers_each_float_domain():
+    images = _random_uint8(4)
+    a = tf.data.Dataset.from_tensor_slices(images.astype("float32"))  # 0..255
+    b = tf.data.Dataset.from_tensor_slices(images.astype("float32") / 255.0)  # [0, 1]
+    with pytest.warns(UserWarning):
+        ds = data.unpaired(a, b, (8, 8, 1), batch_size=4, shuffle=False)
+    got_a, got_b = _first_batch(ds)
+    np.testing.assert_allclose(got_a.numpy(), images / 127.5 - 1.0, atol=1e-5)
+    np.testing.assert_allclose(got_b.numpy(), images / 127.5 - 1.0, atol=1e-5)
+
+
+def test_as_model_images_infers_the_range_and_checks_the_shape():
+    images = _random_uint8(3)
+    expected = images / 127.5 - 1.0
+    for given in (images, images.astype("float32") / 255.0, images[..., 0].astype("float32"), tf.constant(images)):
+        got = data.as_model_images(given, (8, 8, 1))
+        assert got.dtype == np.float32 and got.shape == (3, 8, 8, 1)
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+    with pytest.raises(ValueError, match=r"images_a must have shape \(n, 8, 8, 3\) .* got shape \(3, 8, 8, 1\)"):
+        data.as_model_images(images, (8, 8, 3), name="images_a")
+    with pytest.raises(ValueError, match=r"images\[None\]"):
+        data.as_model_images(images[0], (8, 8, 1))
+    with pytest.raises(ValueError, match=r"min 0 and max 0.*value_range=\(low, high\)"):
+        data.as_model_images(np.zeros((2, 8, 8, 1), np.float32), (8, 8, 1))
+    np.testing.assert_array_equal(data.as_model_images(np.zeros((2, 8, 8, 1)), value_range=(-1, 1)), 0.0)
