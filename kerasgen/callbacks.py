@@ -124,16 +124,6 @@ class KLWarmup(keras.callbacks.Callback):
         self.model.kl_weight.assign(self.weight_at(step))
 
 
-def _seed_generators(model):
-    seen, found = set(), []
-    for layer in model._flatten_layers(include_self=True):
-        for generator in getattr(layer, "_seed_generators", []):
-            if id(generator) not in seen:
-                seen.add(id(generator))
-                found.append(generator)
-    return found
-
-
 class Checkpoint(keras.callbacks.Callback):
     """Saves the whole training state, so an interrupted run resumes exactly.
 
@@ -216,7 +206,7 @@ class Checkpoint(keras.callbacks.Callback):
                 # Loss scalers (mixed_float16) add optimizer state: a resume must match.
                 "dtype_policy": self.model.dtype_policy.name,
                 "loss_scaling": _loss_scaling(self.model),
-                "seed_generators": [np.asarray(g.state.numpy()).tolist() for g in _seed_generators(self.model)],
+                "seed_generators": [np.asarray(g.state.numpy()).tolist() for g in self.model.seed_generators()],
             }
             with open(os.path.join(tmp, self.STATE), "w") as f:
                 json.dump(state, f)
@@ -269,7 +259,7 @@ class Checkpoint(keras.callbacks.Callback):
             except Exception as e:  # a torn or corrupted file: try the previous one
                 errors.append(f"{folder}: {e}")
                 continue
-            generators = _seed_generators(model)
+            generators = model.seed_generators()
             if len(generators) != len(state["seed_generators"]):
                 raise ValueError(
                     f"Checkpoint {folder} has {len(state['seed_generators'])} seed generator states; "

@@ -156,6 +156,8 @@ def cmd_sample(args):
 
 def cmd_export(args):
     model = _load_for_inference(args.name, args.weights)
+    if os.path.isdir(args.out) and os.listdir(args.out) and not args.overwrite:
+        raise FileExistsError(f"{os.path.abspath(args.out)!r} exists and is not empty; pass --overwrite to replace it.")
     model.export(args.out, overwrite=args.overwrite)
     return 0
 

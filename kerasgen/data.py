@@ -614,12 +614,16 @@ def _folder_source(scanned, channels):
 def _tfds_source(name, split, data_dir, download):
     import tensorflow_datasets as tfds
 
+    if data_dir is not None:
+        data_dir = os.path.expanduser(os.fspath(data_dir))
     try:
         return tfds.load(name, split=split, data_dir=data_dir, download=download, shuffle_files=False)
     except Exception as e:
+        # tfds's own message can run to hundreds of lines; its first few say what is missing.
+        reason = "\n".join(str(e).strip().splitlines()[:5])
         raise ValueError(
             f"Could not read tfds dataset {name!r} (split {split!r}) from "
-            f"data_dir={data_dir!r}: {e}. Prepare it there first, or pass "
+            f"data_dir={data_dir!r}: {reason}\nPrepare it there first, or pass "
             "download=True where the network is available."
         ) from e
 

@@ -21,6 +21,7 @@ Example:
 """
 
 import functools
+import json
 import os
 import warnings
 
@@ -313,7 +314,8 @@ def load_digits_classifier(entry_dir=None):
             f"{folder!r} has no {zoo.METADATA_FILE}; the digits classifier entry is missing. "
             "Recreate it with `python tools/train_classifier.py`."
         )
-    meta = zoo.metadata(folder)
+    with open(meta_path, encoding="utf-8") as f:
+        meta = json.load(f)
     if meta.get("kind") != "feature_extractor":
         raise ValueError(f"{folder!r} is not a feature-extractor entry (metadata 'kind').")
     weights_path = zoo.entry_weights(folder, meta)

@@ -51,7 +51,9 @@ def register_preset(name, model, description, paper, dataset, training):
         raise ValueError(f"Zoo entry {name!r} is registered twice.")
     unknown = set(training) - set(TRAINING_KEYS)
     if unknown:
-        raise ValueError(f"Unknown training key(s) {sorted(unknown)} in preset {name!r}; known: {sorted(TRAINING_KEYS)}.")
+        raise ValueError(
+            f"Unknown training key(s) {sorted(unknown)} in preset {name!r}; known: {sorted(TRAINING_KEYS)}."
+        )
     PRESETS[name] = {
         "model": model,
         "description": description,
@@ -62,9 +64,11 @@ def register_preset(name, model, description, paper, dataset, training):
 
 
 def names():
-    """Sorted names of the registered entries."""
-    import kerasgen.models  # noqa: F401 - each family registers its presets on import
+    """Sorted names of the registered entries.
 
+    Each family registers its entries when `kerasgen.models` is imported,
+    which `import kerasgen` does.
+    """
     return sorted(PRESETS)
 
 

@@ -13,7 +13,7 @@ Example:
 import dataclasses
 
 from kerasgen import data, presets
-from kerasgen.models.base import IMAGE_PAIRS, LABELED_IMAGES
+from kerasgen.models.base import IMAGE_PAIRS, IMAGES, LABELED_IMAGES
 
 
 @dataclasses.dataclass
@@ -84,7 +84,7 @@ def training_data(model, training, batch_size, seed, source=None, data_dir=None,
         download: allow tfds to download.
     """
     if source is not None:
-        if model.batch_structure != "images":
+        if model.batch_structure != IMAGES:
             raise ValueError(
                 f"{type(model).__name__} trains on {model.batch_structure.replace('_', ' ')}; a single image "
                 "source cannot feed it from the command line yet. Build the dataset in Python "

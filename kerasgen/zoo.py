@@ -102,10 +102,16 @@ def list():  # noqa: A001 - the public name the design asks for
 
 def validate_name(name):
     """Checks an entry name: lowercase letters, digits, `_` and `-` only."""
+    if isinstance(name, str) and name.endswith(".keras"):
+        raise ValueError(f"{name!r} is a .keras file, not a zoo entry: load it with kerasgen.zoo.load_keras({name!r}).")
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        close = (
+            difflib.get_close_matches(name.lower(), names(kind=None), n=3, cutoff=0.5) if isinstance(name, str) else []
+        )
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(
             f"Invalid zoo entry name {name!r}: names use lowercase letters, digits, "
-            "'_' and '-' only (no path separators). To load an entry folder, pass "
+            f"'_' and '-' only (no path separators).{hint} To load an entry folder, pass "
             "its path (it must contain config.json and metadata.json)."
         )
     return name
@@ -121,6 +127,10 @@ def entry_dir(name_or_path):
         return _fetch_entry(name_or_path)
     if os.sep in name_or_path or (os.altsep and os.altsep in name_or_path) or os.path.isdir(name_or_path):
         path = os.path.abspath(name_or_path)
+        if path.endswith(".keras"):
+            raise ValueError(
+                f"{path!r} is a .keras file, not a zoo entry: load it with kerasgen.zoo.load_keras({name_or_path!r})."
+            )
         _refuse_non_entry(path)
         if not os.path.isfile(os.path.join(path, CONFIG_FILE)):
             raise FileNotFoundError(f"{path!r} is not a zoo entry folder: it has no {CONFIG_FILE}.")

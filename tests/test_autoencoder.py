@@ -30,15 +30,3 @@ def test_pretrained_entry_reconstructs_held_out_digits():
     mse = float(np.mean((model.reconstruct(x) - x) ** 2))
     # Predicting the mean training image scores about 0.27 on these digits.
     assert mse < 0.1, mse
-
-
-def test_round_trips(tmp_path):
-    model = Autoencoder(**TINY)
-    model.compile()
-    x = helpers.random_images(8, TINY["image_shape"])
-    model.fit(x, batch_size=4, epochs=1, verbose=0)
-    helpers.assert_config_round_trip(model)
-    helpers.assert_keras_round_trip(model, str(tmp_path / "ae.keras"), x, lambda m, v: m.reconstruct(v))
-    helpers.assert_saved_model_round_trip(
-        model, str(tmp_path / "export"), "serving_default", "images", x[:7], model.reconstruct(x[:7])
-    )

@@ -51,6 +51,9 @@ def test_list_sample_and_export(tmp_path, capsys):
     assert Image.open(grid).size == (4 * 30 + 2, 4 * 30 + 2)
     assert cli.main(["export", "vae", str(tmp_path / "exp")]) == 0
     assert os.path.isfile(tmp_path / "exp" / "saved_model.pb")
+    capsys.readouterr()
+    assert cli.main(["export", "vae", str(tmp_path / "exp")]) == 2
+    assert "pass --overwrite" in capsys.readouterr().err
     assert cli.main(["sample", "autoencoder", "-o", grid]) == 2
     assert "not a generative model" in capsys.readouterr().err
 

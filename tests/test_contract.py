@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasgen.models.base import BATCH_STRUCTURES, CAPABILITIES
+from kerasgen.models.base import BATCH_STRUCTURES, CAPABILITIES, GENERATE
 from tests import helpers
 from tests.cases import CASES, batch, probe
 
@@ -41,6 +41,10 @@ def test_declares_what_it_can_do(name):
             assert isinstance(getattr(model, network), keras.layers.Layer), network
     with pytest.raises(ValueError, match="Unknown capability"):
         model.can("fly")
+    if model.can(GENERATE):
+        assert model.generate(0).shape == (0,) + model.image_shape
+        with pytest.raises(ValueError, match="n >= 0"):
+            model.generate(-1)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

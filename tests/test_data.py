@@ -164,6 +164,15 @@ def test_tfds_source_reads_without_network(tmp_path):
         data.dataset("tfds:mnist", (28, 28, 1), data_dir=str(tmp_path))
 
 
+def test_tfds_data_dir_expands_home_and_the_error_stays_short(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(ValueError, match="Could not read tfds dataset") as raised:
+        data.dataset("tfds:mnist", (28, 28, 1), data_dir="~/tensorflow_datasets")
+    message = str(raised.value)
+    assert os.path.join(str(tmp_path), "tensorflow_datasets") in message and "~" not in message
+    assert len(message.splitlines()) <= 8, message
+
+
 # -- value ranges of tf.data sources ---------------------------------------
 
 

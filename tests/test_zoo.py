@@ -52,9 +52,7 @@ def test_zoo_folder_agrees_with_its_registered_preset(name):
         return {k: v for k, v in model.get_config().items() if k != "name"}
 
     assert config(zoo.model_from_config(shipped)) == config(zoo.model_from_config(preset["model"]))
-    assert {k: v for k, v in meta["training"].items() if k != "command"} == json.loads(
-        json.dumps(preset["training"])
-    )
+    assert {k: v for k, v in meta["training"].items() if k != "command"} == json.loads(json.dumps(preset["training"]))
     assert meta["training"]["command"] == f"python tools/train_zoo.py {name}"
     assert (meta["description"], meta["paper"], meta["dataset"]) == (
         preset["description"],
@@ -86,6 +84,14 @@ def test_feature_extractor_entry_is_not_loaded_as_a_model():
 def test_unknown_name_suggests_close_matches():
     with pytest.raises(ValueError, match=r"Unknown zoo entry 'vea'.*Did you mean 'vae'"):
         zoo.load("vea")
+    with pytest.raises(ValueError, match=r"Invalid zoo entry name 'VAE'.*Did you mean 'vae'"):
+        zoo.load("VAE")
+
+
+@pytest.mark.parametrize("path", ["model.keras", os.path.join("runs", "vae", "model.keras")])
+def test_a_keras_file_is_pointed_to_load_keras(path):
+    with pytest.raises(ValueError, match=r"\.keras file.*kerasgen\.zoo\.load_keras"):
+        zoo.load(path)
 
 
 @pytest.mark.parametrize("bad", ["../vae", "vae/../../etc", "VAE;rm", "", ".hidden"])

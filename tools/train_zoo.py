@@ -13,6 +13,7 @@ the metrics measured on the held-out split of the embedded data.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -20,7 +21,7 @@ import time
 import keras
 
 import kerasgen
-from kerasgen import evaluation, presets, runs, zoo
+from kerasgen import evaluation, files, presets, runs, zoo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -80,7 +81,7 @@ def metadata(name, metrics):
 
 
 def reevaluate(name, out_root):
-    """Measures an existing entry again and rewrites its metadata metrics."""
+    """Measures an existing entry again and rewrites only its metadata's metrics (weights untouched)."""
     folder = os.path.join(out_root, name)
     model = zoo.load(folder)
     meta = zoo.metadata(folder)
@@ -89,7 +90,10 @@ def reevaluate(name, out_root):
     if seconds is not None:
         meta["metrics"]["train_seconds_cpu"] = seconds
     print(meta["metrics"])
-    zoo.save_entry(model, folder, meta)
+    with files.writing_file(os.path.join(folder, zoo.METADATA_FILE), suffix=".json") as tmp:
+        with open(tmp, "w") as f:
+            json.dump(meta, f, indent=2)
+            f.write("\n")
 
 
 def main(argv=None):

@@ -267,8 +267,9 @@ class GenerativeModel(keras.Model):
             name: the loss's name in the error a NaN or Inf raises.
             optimizer: the role's optimizer (`LossScaleOptimizer` under
                 mixed_float16).
-            tape: the `tf.GradientTape` that recorded `loss`; it is resumed
-                to record the averaging and the scaling.
+            tape: the `tf.GradientTape` that recorded `loss` (compute the
+                loss inside its context); it is resumed to record the
+                averaging and the scaling.
             loss: per-example losses `(batch,)`, averaged over the global
                 batch here, or a scalar that is already that average.
             variables: the variables to update.
@@ -304,6 +305,21 @@ class GenerativeModel(keras.Model):
             return tf.random.stateless_normal(full_shape, seed=seed)
 
         return distribute.global_batch_draw(draw, shape)
+
+    def seed_generators(self):
+        """Every `keras.random.SeedGenerator` of the model and its layers (checkpoints keep their states)."""
+        seen, found = set(), []
+        for layer in self._flatten_layers(include_self=True):
+            for generator in getattr(layer, "_seed_generators", []):
+                if id(generator) not in seen:
+                    seen.add(id(generator))
+                    found.append(generator)
+        return found
+
+    def reseed(self, seed):
+        """Restarts every random stream of the model from `seed`, so what it draws next is repeatable."""
+        for index, generator in enumerate(self.seed_generators()):
+            generator.state.assign(np.asarray([int(seed) + index, 0], dtype=generator.state.dtype))
 
     # -- images ---------------------------------------------------------------
 
@@ -367,11 +383,15 @@ class GenerativeModel(keras.Model):
         Returns:
             float32 numpy array `(n, height, width, channels)` in [-1, 1].
         """
+        if int(n) < 0:
+            raise ValueError(f"generate needs a number of images n >= 0; got {n}.")
         latents = self.sample_latents(int(n), seed=seed)
         return self.decode_in_batches(latents, batch_size)
 
     def decode_in_batches(self, latents, batch_size=256):
         latents = tf.convert_to_tensor(latents, tf.float32)
+        if int(latents.shape[0]) == 0:
+            return np.zeros((0,) + self.image_shape, "float32")
         outs = [
             ops.convert_to_numpy(ops.cast(self.decode_latents(latents[i : i + batch_size]), "float32"))
             for i in range(0, int(latents.shape[0]), batch_size)
@@ -451,9 +471,7 @@ class GenerativeModel(keras.Model):
     def get_compile_config(self):
         if not self.compiled or self._compile_args is None:
             return {}
-        return {
-            name: keras.saving.serialize_keras_object(value) for name, value in self._compile_args.items()
-        }
+        return {name: keras.saving.serialize_keras_object(value) for name, value in self._compile_args.items()}
 
     def compile_from_config(self, config):
         kwargs = {name: keras.saving.deserialize_keras_object(value) for name, value in config.items()}

@@ -263,7 +263,8 @@ class CycleGAN(GenerativeModel):
         with tf.GradientTape() as tape:
             d_a = self.discriminator_loss(self.discriminator_a, real_a, pooled_a)
             d_b = self.discriminator_loss(self.discriminator_b, real_b, pooled_b)
-        self.minimize("discriminator loss", self.discriminator_optimizer, tape, d_a + d_b, self.discriminator_variables)
+            d_total = d_a + d_b
+        self.minimize("discriminator loss", self.discriminator_optimizer, tape, d_total, self.discriminator_variables)
         return d_a, d_b
 
     def train_step(self, data):

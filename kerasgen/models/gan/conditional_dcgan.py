@@ -156,6 +156,8 @@ class ConditionalDCGAN(DCGAN):
             float32 numpy array `(n, height, width, channels)` in [-1, 1].
         """
         n = int(n)
+        if n < 0:
+            raise ValueError(f"generate needs a number of images n >= 0; got {n}.")
         labels = self.sample_labels(n, seed) if labels is None else self.check_labels(labels, n)
         latents = keras.ops.convert_to_numpy(self.sample_latents(n, seed=seed))
         return self.generate_from_latents(latents, labels, batch_size=batch_size)

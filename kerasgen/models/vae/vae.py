@@ -161,7 +161,6 @@ class VAE(EncoderDecoderModel):
         images = self.prepare_images(images)
         return self.update_metrics(self.elbo_terms(images, training=False))
 
-
     # -- inference ------------------------------------------------------------
 
     def sample_latents(self, n, seed=None):
