@@ -187,8 +187,11 @@ def prepare(
     training = {**preset["training"], **(training_overrides or {})}
     seed = training.get("seed", 0) if seed is None else int(seed)
     keras.utils.set_random_seed(seed)
-    scope = strategy.scope() if strategy is not None else _NullScope()
-    with scope:
+
+    def scope():
+        return strategy.scope() if strategy is not None else _NullScope()
+
+    with scope():
         model = zoo.model_from_config(preset["model"], **(model_overrides or {}))
     batch_size = int(batch_size or training.get("batch_size", 64))
     stream, dataset, steps, validation = training_data(
@@ -199,7 +202,7 @@ def prepare(
     compile_args = dict(training.get("compile", {}))
     if compile_args.get("total_steps") == "auto":
         compile_args["total_steps"] = epochs * steps
-    with scope:
+    with scope():
         model.compile(**compile_args)
     callbacks = []
     if training.get("kl_warmup_steps"):

@@ -293,3 +293,10 @@ def test_recipe_only_entry_has_the_papers_schedule():
 def test_batch_sizes_must_map_resolutions_to_positive_sizes(batch_sizes):
     with pytest.raises(ValueError, match="batch_sizes maps resolutions"):
         ProGAN(resolution=8, batch_sizes=batch_sizes)
+
+
+def test_image_shape_sets_resolution_and_channels():
+    model = ProGAN(image_shape=(16, 16, 3), latent_dim=8, fmap_base=32, fmap_max=16)
+    assert (model.resolution, model.channels, model.image_shape) == (16, 3, (16, 16, 3))
+    with pytest.raises(ValueError, match="square"):
+        ProGAN(image_shape=(16, 32, 3))

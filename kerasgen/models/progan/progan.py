@@ -97,7 +97,14 @@ class ProGAN(GenerativeModel):
         seed=None,
         **kwargs,
     ):
-        kwargs.pop("image_shape", None)
+        image_shape = kwargs.pop("image_shape", None)
+        if image_shape is not None:
+            # The shape other models take, e.g. from `zoo.load(..., image_shape=...)`
+            # or `kerasgen train --image-shape`: square images give the resolution.
+            height, width, channels = (int(d) for d in image_shape)
+            if height != width:
+                raise ValueError(f"ProGAN grows square images; got image_shape={tuple(image_shape)}.")
+            resolution = height
         resolution = int(resolution)
         if resolution < MIN_RESOLUTION or resolution > MAX_RESOLUTION or resolution & (resolution - 1):
             raise ValueError(
