@@ -10,6 +10,7 @@ Example:
 >>> run.model.fit(run.dataset(), epochs=run.epochs, callbacks=run.callbacks)
 """
 
+import contextlib
 import dataclasses
 
 from kerasgen import data, presets
@@ -189,7 +190,7 @@ def prepare(
     keras.utils.set_random_seed(seed)
 
     def scope():
-        return strategy.scope() if strategy is not None else _NullScope()
+        return strategy.scope() if strategy is not None else contextlib.nullcontext()
 
     with scope():
         model = zoo.model_from_config(preset["model"], **(model_overrides or {}))
@@ -208,11 +209,3 @@ def prepare(
     if training.get("kl_warmup_steps"):
         callbacks.append(kg_callbacks.KLWarmup(training["kl_warmup_steps"]))
     return Run(name, model, training, stream, dataset, steps, validation, callbacks, epochs, batch_size, seed)
-
-
-class _NullScope:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

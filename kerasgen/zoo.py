@@ -18,6 +18,7 @@ Example:
 >>> images = model.generate(16, seed=0)
 """
 
+import contextlib
 import difflib
 import hashlib
 import importlib.resources
@@ -222,14 +223,6 @@ def model_from_config(config, **overrides):
     return cls.from_config(kwargs)
 
 
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
-
-
 def verify_weights(path, expected_sha256, remove_on_mismatch=False):
     """Checks a weights file's sha256 before any byte of it is deserialized."""
     if not isinstance(expected_sha256, str) or not SHA256_PATTERN.match(expected_sha256):
@@ -328,7 +321,7 @@ def load(name_or_path, weights="pretrained", compile=True, strategy=None, **over
         if not os.path.isfile(weights_path):
             raise FileNotFoundError(f"Weights file {weights_path!r} does not exist.")
 
-    scope = strategy.scope() if strategy is not None else _null()
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         model = model_from_config(config, **overrides)
         model.build_for_weights()
