@@ -163,16 +163,11 @@ def cmd_export(args):
 
 
 def cmd_eval(args):
-    from kerasgen import evaluation, presets, runs
+    from kerasgen import runs
 
     model = _load_for_inference(args.name, args.weights)
     model.compile()
-    training = presets.get(args.name)["training"] if args.name in presets.names() else {}
-    heldout, labels = runs.embedded_split(training, "test")
-    reference, _ = runs.embedded_split(training, "train")
-    results = evaluation.evaluate(
-        model, heldout, labels, num_importance_samples=args.importance_samples, reference=reference
-    )
+    results = runs.measure(args.name, model, num_importance_samples=args.importance_samples)
     print(json.dumps(results, indent=2))
     return 0
 

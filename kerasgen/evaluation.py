@@ -7,13 +7,17 @@ class:
   error; ELBO for the VAE);
 - generate: FID and KID of as many samples as held-out images on the digits
   classifier's features, the held-out images resized to the model's size;
-  with `reference` images (the training split) the real-data floor, FID of
-  reference against held-out images processed the same way;
+  improved precision and recall (k=3); with `reference` images (the
+  training split) the real-data floor, FID of reference against held-out
+  images processed the same way, and the memorization check (share of
+  samples nearer a training image than the 5th percentile of held-out
+  images' nearest-training distances, in pixels and features);
 - conditional: `label_accuracy`, the share of class-conditional samples the
   digits classifier assigns to the class they were drawn for;
 - log_likelihood: the importance-weighted bound on log p(x);
 - prior_match: MMD^2 between held-out codes and prior samples, with the floor
-  of two prior draws;
+  of two prior draws and the baseline of a Gaussian fitted to the codes
+  (codes that follow the prior's shape score well below that baseline);
 - translate: mean absolute errors against the known answer of a translation
   task, with identity and mean-image baselines.
 """
@@ -83,6 +87,18 @@ def evaluate(model, heldout, labels=None, num_importance_samples=1000, seed=0, r
         results["test_prior_mmd"] = model.prior_match(x, seed=seed)
         floor = [np.asarray(model.sample_latents(len(x), seed=s)) for s in (seed + 1, seed + 2)]
         results["prior_mmd_floor"] = distributions.maximum_mean_discrepancy(*floor)
+        # A Gaussian with the codes' mean and covariance: codes that merely
+        # sit in the right region, without the prior's shape, score like it.
+        codes = np.asarray(model.encode(x), dtype=np.float64)
+        gaussian = np.random.default_rng(seed).multivariate_normal(
+            codes.mean(axis=0), np.cov(codes, rowvar=False), size=len(codes)
+        )
+        prior = np.asarray(model.sample_latents(len(x), seed=seed))
+        results["prior_mmd_gaussian_baseline"] = distributions.maximum_mean_discrepancy(gaussian, prior)
+        # How many times closer to the prior the codes are than that Gaussian
+        # (None when the codes' MMD is at or below 0: as close as two prior draws).
+        mmd = results["test_prior_mmd"]
+        results["prior_mmd_gaussian_factor"] = results["prior_mmd_gaussian_baseline"] / mmd if mmd > 0 else None
     return results
 
 
@@ -107,15 +123,20 @@ def sample_quality(model, real, seed=0, reference=None):
 
     real = at_size(real, model.image_shape)
     quality = metrics.evaluate_generator(model.generate, real, n=len(real), seed=seed, features="digits")
-    results = {f"{k}_digits": quality[k] for k in ("fid", "kid", "kid_std")}
+    results = {f"{k}_digits": quality[k] for k in ("fid", "kid", "kid_std", "precision", "recall")}
     resized = "" if tuple(real.shape[1:3]) == (28, 28) else f" resized to {real.shape[1]}x{real.shape[2]}"
     results["sample_quality_protocol"] = (
         f"{quality['num_generated']} samples (seed {seed}) vs the {quality['num_real']} held-out digits{resized}, "
-        f"digits-classifier features; KID over subsets of {quality['kid_subset_size']}"
+        f"digits-classifier features; KID over subsets of {quality['kid_subset_size']}; "
+        f"precision/recall with k={metrics.PRECISION_RECALL_K}"
     )
     if reference is not None:
-        reference = at_size(np.asarray(reference)[: len(real)], model.image_shape)
-        results["reference_fid_digits_train_vs_test"] = metrics.fid(real, reference)
+        reference = at_size(reference, model.image_shape)
+        results["reference_fid_digits_train_vs_test"] = metrics.fid(real, reference[: len(real)])
+        # Samples closer to a training image than 95% of held-out images are
+        # flagged: a model that copies its training set scores near 1.
+        samples = model.generate(len(real), seed=seed)
+        results.update(metrics.memorization(samples, reference, real, features="digits"))
     results["resolution"] = int(model.generate(1, seed=seed).shape[1])
     return results
 

@@ -1,4 +1,4 @@
-"""Sample-quality metrics: Frechet distance (FID) and kernel distance (KID).
+"""Sample-quality metrics: FID, KID, improved precision/recall and a memorization check.
 
 Both metrics compare two sets of images through a feature extractor: any
 callable that maps a float32 batch of images in [-1, 1], NHWC, to a `(n, d)`
@@ -40,6 +40,8 @@ INCEPTION_IMAGE_SHAPE = (299, 299, 3)
 FID_EPS = 1e-6
 # kernel_distance precomputes full kernel matrices for sets up to this size.
 _KID_FULL_KERNEL_ROWS = 2500
+# Neighbourhood size of improved precision and recall, as in Kynkaanniemi et al. (2019).
+PRECISION_RECALL_K = 3
 
 
 # ---------------------------------------------------------------------------
@@ -172,6 +174,119 @@ def kernel_distance(f1, f2, num_subsets=100, subset_size=1000, seed=0):
         within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
         estimates[i] = within - 2.0 * k_xy.sum() / (m * m)
     return float(estimates.mean()), float(estimates.std())
+
+
+def pairwise_distances(a, b, chunk=1000):
+    """Euclidean distances between every row of `a` and every row of `b`, float64 `(len(a), len(b))`."""
+    a = _check_features(a, "a")
+    b = _check_features(b, "b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"Feature sizes differ: {a.shape[1]} and {b.shape[1]}.")
+    b_sq = np.sum(b * b, axis=1)
+    out = np.empty((a.shape[0], b.shape[0]))
+    for start in range(0, a.shape[0], chunk):
+        x = a[start : start + chunk]
+        d2 = np.sum(x * x, axis=1)[:, None] + b_sq[None, :] - 2.0 * x @ b.T
+        out[start : start + chunk] = np.sqrt(np.maximum(d2, 0.0))
+    return out
+
+
+def _knn_radii(features, k):
+    """Distance from each row to its k-th nearest other row of the same set."""
+    if features.shape[0] <= k:
+        raise ValueError(f"k={k} nearest neighbours need more than {k} rows; got {features.shape[0]}.")
+    d = pairwise_distances(features, features)
+    # Column 0 of the sorted rows is the row itself (distance 0).
+    return np.partition(d, k, axis=1)[:, k]
+
+
+def manifold_precision_recall(real_features, fake_features, k=3):
+    """Improved precision and recall (Kynkaanniemi et al., 2019) between two feature sets.
+
+    Each set's manifold is the union of balls around its rows, each ball
+    reaching that row's k-th nearest neighbour in the same set. Precision
+    is the share of fake rows inside the real manifold (are samples
+    realistic?), recall the share of real rows inside the fake manifold (do
+    samples cover the data?). The paper uses k=3.
+
+    Args:
+        real_features: `(n, d)` features of real images.
+        fake_features: `(m, d)` features of generated images.
+        k: neighbourhood size of the manifold estimate.
+
+    Returns:
+        `(precision, recall)`, each in [0, 1].
+
+    Example:
+    >>> f = np.random.default_rng(0).standard_normal((500, 8))
+    >>> manifold_precision_recall(f, f)
+    (1.0, 1.0)
+    """
+    real = _check_features(real_features, "real_features")
+    fake = _check_features(fake_features, "fake_features")
+    if k < 1:
+        raise ValueError(f"k must be at least 1; got {k}.")
+    real_radii, fake_radii = _knn_radii(real, k), _knn_radii(fake, k)
+    d = pairwise_distances(fake, real)  # (m, n)
+    precision = np.mean(np.any(d <= real_radii[None, :], axis=1))
+    recall = np.mean(np.any(d.T <= fake_radii[None, :], axis=1))
+    return float(precision), float(recall)
+
+
+def nearest_distances(queries, references):
+    """Distance from each query row to its nearest reference row."""
+    return pairwise_distances(queries, references).min(axis=1)
+
+
+def memorization(samples, train, heldout, features="digits", percentile=5.0, batch_size=250):
+    """Share of samples that sit closer to a training image than held-out images usually do.
+
+    The threshold is the `percentile`-th percentile of the distances from
+    each held-out image to its nearest training image: by construction
+    that share of held-out images falls under it. A model that copies its
+    training images puts far more of its samples under it; one that does
+    not copy stays near `percentile` percent. Measured in pixel space and
+    in the features of `features`.
+
+    Args:
+        samples: generated images, float in [-1, 1] or uint8, NHWC.
+        train: the images the model was trained on, same conventions.
+        heldout: images the model never saw, from the same distribution.
+        features: `"digits"` or a feature-extractor callable.
+        percentile: the held-out percentile used as the threshold.
+        batch_size: images per feature-extractor call.
+
+    Returns:
+        dict with `memorized_share_pixels`, `memorized_share_features`
+        (each in [0, 1]; about `percentile / 100` when nothing is copied),
+        the two thresholds and `memorization_percentile`.
+
+    Example:
+    >>> memorization(model.generate(1000, seed=0), train_images, test_images)
+    {'memorized_share_pixels': 0.03, 'memorized_share_features': 0.05, ...}
+    """
+    if not 0.0 < percentile < 100.0:
+        raise ValueError(f"percentile must be in (0, 100); got {percentile}.")
+    sets = {
+        "samples": _to_model_range(samples, "samples"),
+        "train": _to_model_range(train, "train"),
+        "heldout": _to_model_range(heldout, "heldout"),
+    }
+    shapes = {name: x.shape[1:] for name, x in sets.items()}
+    if len(set(shapes.values())) != 1:
+        raise ValueError(f"samples, train and heldout must have the same image shape; got {shapes}.")
+    results = {"memorization_percentile": float(percentile)}
+    extractor = _resolve_features(features)
+    spaces = {
+        "pixels": {name: x.reshape(len(x), -1) for name, x in sets.items()},
+        "features": {name: compute_features(x, extractor, batch_size, name=name) for name, x in sets.items()},
+    }
+    for space, f in spaces.items():
+        threshold = np.percentile(nearest_distances(f["heldout"], f["train"]), percentile)
+        share = np.mean(nearest_distances(f["samples"], f["train"]) < threshold)
+        results[f"memorized_share_{space}"] = float(share)
+        results[f"memorization_threshold_{space}"] = float(threshold)
+    return results
 
 
 def _poly_kernel(x, y):
@@ -527,8 +642,30 @@ def kid(real_images, fake_images, features="digits", batch_size=250, num_subsets
     return kernel_distance(f_real, f_fake, num_subsets=num_subsets, subset_size=subset_size, seed=seed)
 
 
+def precision_recall(real_images, fake_images, features="digits", k=3, batch_size=250):
+    """Improved precision and recall (Kynkaanniemi et al., 2019) of generated images.
+
+    Args:
+        real_images: reference images, float in [-1, 1] or uint8, NHWC.
+        fake_images: generated images, same conventions.
+        features: `"digits"` (default) or a feature-extractor callable.
+        k: neighbourhood size of the manifold estimate (3 in the paper).
+        batch_size: images per feature-extractor call.
+
+    Returns:
+        `(precision, recall)`, each in [0, 1] (higher is better).
+
+    Example:
+    >>> precision, recall = precision_recall(real, model.generate(1000, seed=0))
+    """
+    extractor = _resolve_features(features)
+    f_real = compute_features(real_images, extractor, batch_size, name="real_images")
+    f_fake = compute_features(fake_images, extractor, batch_size, name="fake_images")
+    return manifold_precision_recall(f_real, f_fake, k=k)
+
+
 def evaluate_generator(generate_fn, real_images, n=1000, seed=0, features="digits", batch_size=250):
-    """FID and KID of a generator for a fixed sample count and seed.
+    """FID, KID, precision and recall of a generator for a fixed sample count and seed.
 
     The first `n` real images (all of them if there are fewer) are compared
     with `generate_fn(n, seed=seed)`, so the numbers can be recorded in zoo
@@ -545,7 +682,8 @@ def evaluate_generator(generate_fn, real_images, n=1000, seed=0, features="digit
         batch_size: images per feature-extractor call.
 
     Returns:
-        dict with `fid`, `kid`, `kid_std`, `kid_subset_size`,
+        dict with `fid`, `kid`, `kid_std`, `precision`, `recall` (k=3),
+        `kid_subset_size`,
         `num_generated`, `num_real`, `seed` and `features`.
 
     Example:
@@ -565,11 +703,14 @@ def evaluate_generator(generate_fn, real_images, n=1000, seed=0, features="digit
     mu2, sigma2 = feature_statistics(f_fake)
     subset_size = max(2, min(1000, min(len(f_real), len(f_fake)) // 2))
     kid_mean, kid_std = kernel_distance(f_real, f_fake, subset_size=subset_size, seed=seed)
+    precision, recall = manifold_precision_recall(f_real, f_fake, k=PRECISION_RECALL_K)
     name = features if isinstance(features, str) else getattr(extractor, "name", type(extractor).__name__)
     return {
         "fid": frechet_distance(mu1, sigma1, mu2, sigma2),
         "kid": kid_mean,
         "kid_std": kid_std,
+        "precision": precision,
+        "recall": recall,
         "kid_subset_size": subset_size,
         "num_generated": int(n),
         "num_real": int(real_images.shape[0]),

@@ -35,7 +35,7 @@ TRAINING_KEYS = {
 }
 
 
-def register_preset(name, model, description, paper, dataset, training):
+def register_preset(name, model, description, paper, dataset, training, targets=None):
     """Registers a zoo entry.
 
     Args:
@@ -46,6 +46,9 @@ def register_preset(name, model, description, paper, dataset, training):
         paper: the paper(s) the entry follows.
         dataset: what it is trained on.
         training: the recipe (keys of `TRAINING_KEYS`).
+        targets: optional quality bars the shipped weights must meet,
+            metric name -> `["<=", value]` or `[">=", value]`, checked
+            against the metrics `kerasgen eval NAME` prints.
     """
     if name in PRESETS:
         raise ValueError(f"Zoo entry {name!r} is registered twice.")
@@ -54,13 +57,25 @@ def register_preset(name, model, description, paper, dataset, training):
         raise ValueError(
             f"Unknown training key(s) {sorted(unknown)} in preset {name!r}; known: {sorted(TRAINING_KEYS)}."
         )
+    for metric, bar in (targets or {}).items():
+        if not (isinstance(bar, list | tuple) and len(bar) == 2 and bar[0] in ("<=", ">=")):
+            raise ValueError(f"Target {metric!r} of preset {name!r} must be ['<=', value] or ['>=', value]; got {bar!r}.")
     PRESETS[name] = {
         "model": model,
         "description": description,
         "paper": paper,
         "dataset": dataset,
         "training": training,
+        "targets": dict(targets or {}),
     }
+
+
+def meets(value, bar):
+    """Whether `value` meets the target `bar` (`["<=", x]` or `[">=", x]`); None counts as not met."""
+    if value is None:
+        return False
+    op, limit = bar
+    return value <= limit if op == "<=" else value >= limit
 
 
 def names():

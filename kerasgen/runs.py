@@ -209,3 +209,19 @@ def prepare(
     if training.get("kl_warmup_steps"):
         callbacks.append(kg_callbacks.KLWarmup(training["kl_warmup_steps"]))
     return Run(name, model, training, stream, dataset, steps, validation, callbacks, epochs, batch_size, seed)
+
+
+def measure(name, model, num_importance_samples=1000):
+    """The held-out figures of a registered entry's model, on its recorded split of the embedded data.
+
+    `kerasgen eval NAME` and `tools/train_zoo.py` both call this, so the
+    figures in an entry's metadata are the ones `kerasgen eval` prints.
+    """
+    from kerasgen import evaluation
+
+    training = presets.get(name)["training"] if name in presets.names() else {}
+    heldout, labels = embedded_split(training, "test")
+    reference, _ = embedded_split(training, "train")
+    return evaluation.evaluate(
+        model, heldout, labels, num_importance_samples=num_importance_samples, reference=reference
+    )

@@ -132,12 +132,40 @@ def test_bad_files_are_named_or_skipped_with_a_report(tmp_path):
     _write_images(tmp_path, n=3)
     good = (tmp_path / "img0.png").read_bytes()
     (tmp_path / "truncated.png").write_bytes(good[: len(good) // 2])
-    (tmp_path / "notes.txt").write_text("not an image")
-    with pytest.raises(ValueError, match=r"truncated\.png(.|\n)*notes\.txt|notes\.txt(.|\n)*truncated\.png"):
+    (tmp_path / "fake.jpg").write_text("not an image")
+    with pytest.raises(ValueError, match=r"truncated\.png(.|\n)*fake\.jpg|fake\.jpg(.|\n)*truncated\.png"):
         data.dataset(str(tmp_path), (8, 8, 3))
     with pytest.warns(UserWarning, match="Leaving out 2 bad file"):
         ds = data.dataset(str(tmp_path), (8, 8, 3), strict=False, batch_size=10)
     assert next(iter(ds)).shape[0] == 3
+
+
+def test_files_that_are_not_images_are_skipped_with_a_count(tmp_path, caplog):
+    _write_images(tmp_path, n=3)
+    (tmp_path / "README.txt").write_text("my photos")
+    (tmp_path / "labels.csv").write_text("a,b")
+    with caplog.at_level("WARNING", logger="kerasgen"):
+        paths = data.scan_folder(str(tmp_path))
+    assert len(paths) == 3
+    assert "Skipped 2 file(s)" in caplog.text and "README.txt" in caplog.text
+
+
+def test_every_format_pillow_reads(tmp_path):
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    for name in ("a.webp", "b.tiff", "c.tif", "d.bmp", "e.png"):
+        Image.fromarray(pixels).save(tmp_path / name, **({"lossless": True} if name.endswith("webp") else {}))
+    assert {".webp", ".tiff", ".tif", ".png"} <= set(data.IMAGE_EXTENSIONS)
+    images = next(iter(data.dataset(str(tmp_path), (8, 8, 3), batch_size=8, shuffle=False))).numpy()
+    assert images.shape == (5, 8, 8, 3)
+    # Lossless formats: every file gives the same pixels.
+    np.testing.assert_allclose(images, np.broadcast_to(images[:1], images.shape), atol=1e-6)
+
+
+def test_a_folder_of_only_other_files_says_so(tmp_path):
+    (tmp_path / "README.txt").write_text("nothing here")
+    with pytest.raises(ValueError, match=r"no readable images \(1 file\(s\) without an image extension"):
+        data.scan_folder(str(tmp_path))
 
 
 def test_empty_and_missing_folders(tmp_path):

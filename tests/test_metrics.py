@@ -184,7 +184,75 @@ def test_evaluate_generator_is_repeatable(digits):
     assert first == again
     assert first["num_generated"] == 300 and first["num_real"] == 300
     assert first["fid"] > 0 and first["kid"] > 0 and first["kid_std"] > 0
+    assert 0 < first["precision"] <= 1 and 0 < first["recall"] <= 1
     assert json.loads(json.dumps(first)) == first
+
+
+# ---------------------------------------------------------------------------
+# Improved precision / recall and memorization
+# ---------------------------------------------------------------------------
+
+
+def test_precision_and_recall_of_a_set_with_itself_are_one():
+    f = random_features(400, 8, seed=0)
+    assert metrics.manifold_precision_recall(f, f) == (1.0, 1.0)
+
+
+def test_precision_and_recall_of_disjoint_clusters_are_zero():
+    f = random_features(300, 8, seed=0)
+    assert metrics.manifold_precision_recall(f, f + 100.0) == (0.0, 0.0)
+
+
+def test_a_collapsed_generator_has_precision_but_no_recall():
+    real = random_features(600, 4, seed=0)
+    # All samples near one real point: realistic, but covering a tiny part of the data.
+    fake = real[:1] + 0.01 * np.random.default_rng(1).standard_normal((600, 4))
+    precision, recall = metrics.manifold_precision_recall(real, fake)
+    assert precision == 1.0
+    assert recall < 0.05
+
+
+def test_knn_radius_is_the_kth_other_neighbour():
+    f = np.array([[0.0], [1.0], [3.0], [7.0]])
+    # From 0: others at 1, 3, 7 -> 2nd nearest is 3.
+    np.testing.assert_allclose(metrics._knn_radii(f, 2), [3.0, 2.0, 3.0, 6.0])
+    with pytest.raises(ValueError, match="k=4 nearest neighbours need more than 4 rows"):
+        metrics._knn_radii(f, 4)
+
+
+def test_precision_recall_on_digits(digits):
+    x_ref, x_test, y_test = digits
+    precision, recall = metrics.precision_recall(x_ref, x_test[:1000])
+    assert precision > 0.6 and recall > 0.6
+    # Only zeros: realistic digits that cover a tenth of the data.
+    zeros = x_test[y_test == 0]
+    precision, recall = metrics.precision_recall(x_ref, zeros)
+    assert precision > 0.6 and recall < 0.4
+
+
+def flat(images):
+    return np.asarray(images).reshape(len(images), -1)
+
+
+def test_copied_training_images_are_flagged_as_memorized(digits):
+    x_ref, x_test, _ = digits
+    train, heldout = x_ref[:800], x_test[:500]
+    copies = train[:300]
+    result = metrics.memorization(copies, train, heldout, features=flat)
+    assert result["memorized_share_pixels"] == 1.0
+    assert result["memorized_share_features"] == 1.0
+    # Fresh digits sit where held-out digits do: about the 5% the threshold lets through.
+    fresh = metrics.memorization(x_test[500:800], train, heldout, features=flat)
+    assert fresh["memorized_share_pixels"] < 0.15
+    assert fresh["memorization_threshold_pixels"] > 0
+
+
+def test_memorization_checks_its_inputs(digits):
+    x_ref, x_test, _ = digits
+    with pytest.raises(ValueError, match="percentile must be in"):
+        metrics.memorization(x_test[:10], x_ref[:10], x_test[:10], features=flat, percentile=0)
+    with pytest.raises(ValueError, match="same image shape"):
+        metrics.memorization(x_test[:10, :14], x_ref[:10], x_test[:10], features=flat)
 
 
 # ---------------------------------------------------------------------------

@@ -21,17 +21,9 @@ import time
 import keras
 
 import kerasgen
-from kerasgen import evaluation, files, presets, runs, zoo
+from kerasgen import files, presets, runs, zoo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def measure(name, model):
-    """The held-out figures of an entry's model (`kerasgen eval NAME` prints the same)."""
-    training = presets.get(name)["training"]
-    heldout, labels = runs.embedded_split(training, "test")
-    reference, _ = runs.embedded_split(training, "train")
-    return evaluation.evaluate(model, heldout, labels, reference=reference)
 
 
 def train(name, out_root):
@@ -46,7 +38,7 @@ def train(name, out_root):
     start = time.time()
     run.model.fit(run.dataset(), epochs=run.epochs, callbacks=callbacks, shuffle=False, verbose=2)
     seconds = time.time() - start
-    metrics = measure(name, run.model)
+    metrics = runs.measure(name, run.model)
     metrics["train_seconds_cpu"] = round(seconds, 1)
     print(metrics)
     path = zoo.save_entry(run.model, os.path.join(out_root, name), metadata(name, metrics), weights=True)
@@ -73,6 +65,7 @@ def metadata(name, metrics):
         "paper": preset["paper"],
         "dataset": preset["dataset"],
         "training": training,
+        "targets": preset["targets"],
         "metrics": metrics,
         "license": "Apache-2.0",
         "keras_version": keras.__version__,
@@ -86,7 +79,7 @@ def reevaluate(name, out_root):
     model = zoo.load(folder)
     meta = zoo.metadata(folder)
     seconds = meta.get("metrics", {}).get("train_seconds_cpu")
-    meta["metrics"] = measure(name, model)
+    meta["metrics"] = runs.measure(name, model)
     if seconds is not None:
         meta["metrics"]["train_seconds_cpu"] = seconds
     print(meta["metrics"])

@@ -7,6 +7,7 @@ from kerasgen.presets import register_preset
 # file under the zoo's 5 MB.
 register_preset(
     "aae",
+    targets={"fid_digits": ["<=", 100.0], "prior_mmd_gaussian_factor": [">=", 2.0]},
     model={
         "class_name": "AAE",
         "config": {
@@ -33,6 +34,7 @@ register_preset(
 
 register_preset(
     "aae_swiss_roll",
+    targets={"fid_digits": ["<=", 120.0], "prior_mmd_gaussian_factor": [">=", 2.0]},
     model={
         "class_name": "AAE",
         "config": {

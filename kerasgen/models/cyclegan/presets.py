@@ -4,6 +4,7 @@ from kerasgen.presets import register_preset
 
 register_preset(
     "cyclegan",
+    targets={"mae_g_vs_t": ["<=", 0.035], "mae_f_vs_x": ["<=", 0.035]},
     model={
         "class_name": "CycleGAN",
         "config": {

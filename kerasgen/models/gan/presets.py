@@ -4,6 +4,7 @@ from kerasgen.presets import register_preset
 
 register_preset(
     "gan",
+    targets={"fid_digits": ["<=", 80.0]},
     model={
         "class_name": "GAN",
         "config": {
@@ -24,6 +25,7 @@ register_preset(
 
 register_preset(
     "dcgan",
+    targets={"fid_digits": ["<=", 20.0]},
     model={
         "class_name": "DCGAN",
         "config": {
@@ -42,6 +44,7 @@ register_preset(
 
 register_preset(
     "cdcgan",
+    targets={"fid_digits": ["<=", 10.0]},
     model={
         "class_name": "ConditionalDCGAN",
         "config": {

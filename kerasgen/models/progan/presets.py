@@ -4,6 +4,7 @@ from kerasgen.presets import register_preset
 
 register_preset(
     "progan",
+    targets={"fid_digits": ["<=", 25.0]},
     model={
         "class_name": "ProGAN",
         "config": {

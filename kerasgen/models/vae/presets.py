@@ -4,6 +4,7 @@ from kerasgen.presets import register_preset
 
 register_preset(
     "vae",
+    targets={"fid_digits": ["<=", 35.0]},
     model={"class_name": "VAE", "config": {"image_shape": [28, 28, 1], "latent_dim": 16, "filters": [32, 64]}},
     description="Convolutional VAE (Kingma & Welling 2014) on binarized MNIST-5k, Bernoulli decoder, 16-d latent.",
     paper="Kingma & Welling, Auto-Encoding Variational Bayes, ICLR 2014, arXiv:1312.6114",
