@@ -22,7 +22,6 @@ import numpy as np
 import tensorflow as tf
 
 
-
 def _image_extensions():
     """Every file extension Pillow reads (.png, .jpg, .webp, .tif, ...), lower case."""
     from PIL import Image

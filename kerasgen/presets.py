@@ -59,7 +59,9 @@ def register_preset(name, model, description, paper, dataset, training, targets=
         )
     for metric, bar in (targets or {}).items():
         if not (isinstance(bar, list | tuple) and len(bar) == 2 and bar[0] in ("<=", ">=")):
-            raise ValueError(f"Target {metric!r} of preset {name!r} must be ['<=', value] or ['>=', value]; got {bar!r}.")
+            raise ValueError(
+                f"Target {metric!r} of preset {name!r} must be ['<=', value] or ['>=', value]; got {bar!r}."
+            )
     PRESETS[name] = {
         "model": model,
         "description": description,
