@@ -21,11 +21,65 @@ def cmd_list(args):
     return 0
 
 
+# The settings a run records in run.json when it starts, and a resume takes back.
+RUN_SETTINGS = (
+    "data",
+    "data_b",
+    "data_dir",
+    "image_shape",
+    "epochs",
+    "steps_per_epoch",
+    "batch_size",
+    "seed",
+    "precision",
+    "strategy",
+)
+RUN_FILE = "run.json"
+
+
+def _parse_image_shape(text):
+    try:
+        shape = tuple(int(d) for d in str(text).split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) != 3 or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"--image-shape takes H,W,C (three positive integers); got {text!r}.")
+    return shape
+
+
+def _flag(key):
+    return "--" + key.replace("_", "-")
+
+
+def _resume_settings(args, out):
+    """The run's recorded settings; a flag given again must agree with them."""
+    path = os.path.join(out, RUN_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"--resume given but {out} holds no run to resume ({RUN_FILE} is missing).")
+    with open(path) as f:
+        recorded = json.load(f)
+    if recorded.get("entry") != args.name:
+        raise ValueError(f"{out} holds a run of {recorded.get('entry')!r}, not {args.name!r}.")
+    for key in RUN_SETTINGS:
+        given, kept = getattr(args, key), recorded.get(key)
+        if key == "image_shape" and given is not None:
+            given = list(given)
+        if given is not None and given != kept:
+            raise ValueError(
+                f"{_flag(key)} {given} conflicts with the run's recorded {key} {kept} ({path}); a resumed run "
+                "keeps its own settings: leave the flag out, or start a new run with --out."
+            )
+        setattr(args, key, tuple(kept) if key == "image_shape" and kept is not None else kept)
+    return recorded
+
+
 def cmd_train(args):
     from kerasgen import distribute
 
     out = os.path.abspath(args.out or os.path.join("runs", args.name))
     state_dir = os.path.join(out, "checkpoints")
+    if args.resume and args.overwrite:
+        raise ValueError("--resume and --overwrite exclude each other.")
     # In a cluster sharing one --out, only the chief guards (and writes) it.
     if distribute.is_chief() and _out_dir_state(out) and not (args.resume or args.overwrite):
         print(
@@ -34,15 +88,16 @@ def cmd_train(args):
             file=sys.stderr,
         )
         return 2
-    if args.resume and not os.path.isdir(state_dir):
-        print(f"error: --resume given but {out} has no checkpoint to resume from.", file=sys.stderr)
-        return 2
+    if args.resume:
+        _resume_settings(args, out)
+    args.precision = args.precision or "float32"
+    args.strategy = args.strategy or "auto"
 
     import keras
 
     # The model is built under the chosen policy; the caller's policy comes back after.
     previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(getattr(args, "precision", "float32"))
+    keras.config.set_dtype_policy(args.precision)
     try:
         return _train(args, out, state_dir)
     finally:
@@ -54,14 +109,17 @@ def _train(args, out, state_dir):
     import tensorflow as tf
 
     from kerasgen import callbacks as kg_callbacks
-    from kerasgen import distribute, runs
+    from kerasgen import data, distribute, files, runs
 
     if args.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = distribute.strategy(args.strategy)
+    # Everything that can fail on the user's input (data, shapes, recipe) fails
+    # here, before a folder is created or an old run replaced.
     run = runs.prepare(
         args.name,
         source=args.data,
+        source_b=args.data_b,
         data_dir=args.data_dir,
         download=args.download,
         epochs=args.epochs,
@@ -69,34 +127,82 @@ def _train(args, out, state_dir):
         steps_per_epoch=args.steps_per_epoch,
         seed=args.seed,
         strategy=strategy,
+        image_shape=args.image_shape,
     )
     model, stream, val_ds = run.model, run.stream, run.validation
-    steps_per_epoch, epochs, batch_size, seed = run.steps_per_epoch, run.epochs, run.batch_size, run.seed
-
-    step = 0
-    if args.resume:
-        with strategy.scope():
-            step, _ = kg_callbacks.Checkpoint.restore(model, state_dir)
-        print(f"Resuming {out} at step {step}.")
-    elif args.overwrite and os.path.isdir(out):
-        shutil.rmtree(out)
-    os.makedirs(out, exist_ok=True)
-
+    steps_per_epoch, epochs = run.steps_per_epoch, run.epochs
     # Real images for the figures of models that draw them (reconstructions, translations).
     preview = next(iter(val_ds if val_ds is not None else stream()))
     preview = (preview[0] if isinstance(preview, tuple) else preview)[:32].numpy()
+
+    settings = {
+        "entry": args.name,
+        "data": args.data,
+        "data_b": args.data_b,
+        "data_dir": args.data_dir,
+        "image_shape": list(model.image_shape),
+        "epochs": epochs,
+        "steps_per_epoch": steps_per_epoch,
+        "batch_size": run.batch_size,
+        "seed": run.seed,
+        "precision": args.precision,
+        "strategy": args.strategy,
+    }
+    if args.data and model.batch_structure == "labeled_images" and not str(args.data).startswith("tfds:"):
+        settings["class_names"] = data.class_names(args.data)
+
+    chief = distribute.is_chief(strategy)
+    step = 0
+    if args.resume:
+        with strategy.scope():
+            step, _ = kg_callbacks.Checkpoint.restore(model, state_dir) if os.path.isdir(state_dir) else (0, None)
+        print(
+            f"Resuming {out} at step {step} of {epochs * steps_per_epoch} ({epochs} epochs of {steps_per_epoch} "
+            f"steps, batch {run.batch_size}, seed {run.seed}, {args.precision}, data {args.data or 'embedded'})."
+        )
+    elif chief:
+        if args.overwrite and os.path.isdir(out):
+            shutil.rmtree(out)
+        os.makedirs(out, exist_ok=True)
+        with files.writing_file(os.path.join(out, RUN_FILE), suffix=".json") as tmp, open(tmp, "w") as f:
+            json.dump(settings, f, indent=2)
+
+    tensorboard = os.path.join(out, "tensorboard") if args.tensorboard and chief else None
     cbs = [
         kg_callbacks.Checkpoint(state_dir, every_steps=args.checkpoint_every).starting_at(step),
         keras.callbacks.TerminateOnNaN(),
-        kg_callbacks.SampleGrid(os.path.join(out, "samples"), images=preview, every=args.grid_every),
+        kg_callbacks.SampleGrid(
+            os.path.join(out, "samples"), images=preview, every=args.grid_every, tensorboard_dir=tensorboard
+        ),
     ]
-    if distribute.is_chief(strategy):
+    if chief:
         cbs.append(keras.callbacks.CSVLogger(os.path.join(out, "history.csv"), append=True))
+    if tensorboard:
+        cbs.append(keras.callbacks.TensorBoard(tensorboard, write_graph=False))
     cbs.extend(run.callbacks)
     fit_args = dict(validation_data=val_ds, callbacks=cbs, shuffle=False, verbose=args.verbose)
-    # A fresh stream's order is fixed by the seed, so skipping the
-    # batches already taken resumes on exactly the data an uninterrupted run
-    # would see; a run stopped mid-epoch first finishes that epoch.
+    try:
+        _fit_from(model, stream, step, steps_per_epoch, epochs, fit_args)
+    except BaseException:
+        # A run that fails before its first checkpoint leaves nothing behind,
+        # so the same command can simply be run again.
+        if chief and not args.resume and not os.path.isdir(state_dir):
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    if chief:
+        model.save(os.path.join(out, "model.keras"))
+        model.export(os.path.join(out, "export"), overwrite=True, verbose=False)
+        print(f"Run written to {out}: samples/, checkpoints/, model.keras, export/ (SavedModel), {RUN_FILE}")
+    return 0
+
+
+def _fit_from(model, stream, step, steps_per_epoch, epochs, fit_args):
+    """Trains from global step `step` to the end of the run.
+
+    A fresh stream's order is fixed by the seed, so skipping the batches
+    already taken resumes on exactly the data an uninterrupted run would
+    see; a run stopped mid-epoch first finishes that epoch.
+    """
     epoch, within = divmod(step, steps_per_epoch)
     if within:
         model.fit(
@@ -115,25 +221,6 @@ def _train(args, out, state_dir):
             steps_per_epoch=steps_per_epoch,
             **fit_args,
         )
-    if distribute.is_chief(strategy):
-        model.save(os.path.join(out, "model.keras"))
-        model.export(os.path.join(out, "export"), overwrite=True, verbose=False)
-        with open(os.path.join(out, "run.json"), "w") as f:
-            json.dump(
-                {
-                    "entry": args.name,
-                    "epochs": epochs,
-                    "steps_per_epoch": steps_per_epoch,
-                    "batch_size": batch_size,
-                    "seed": seed,
-                    "data": args.data or run.training.get("data"),
-                    "precision": getattr(args, "precision", "float32"),
-                },
-                f,
-                indent=2,
-            )
-        print(f"Run written to {out}: samples/, checkpoints/, model.keras, export/ (SavedModel)")
-    return 0
 
 
 def _load_for_inference(name, weights):
@@ -182,26 +269,37 @@ def build_parser():
 
     p = sub.add_parser("train", help="train a zoo entry's recipe on the embedded data or your own")
     p.add_argument("name", help="zoo entry, e.g. vae")
-    p.add_argument("--data", help="image folder, or tfds:NAME (default: the entry's embedded data)")
+    p.add_argument(
+        "--data",
+        help="your data instead of the embedded digits: an image folder or tfds:NAME; for a conditional model a "
+        "folder with one sub-folder per class; for a translation model a folder holding trainA/ and trainB/, "
+        "tfds:NAME with those splits, or domain A (with --data-b)",
+    )
+    p.add_argument("--data-b", help="domain B's image folder or tfds:NAME (translation models)")
     p.add_argument("--data-dir", help="tfds data directory")
     p.add_argument("--download", action="store_true", help="allow tfds to download")
+    p.add_argument("--image-shape", type=_parse_image_shape, help="H,W,C instead of the recipe's, e.g. 64,64,3")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int, help="global batch size")
     p.add_argument("--steps-per-epoch", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--out", help="run folder (default runs/NAME)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out with its recorded settings")
     p.add_argument("--overwrite", action="store_true", help="replace the run in --out")
-    p.add_argument("--strategy", default="auto", help="auto, default, mirrored, multi_worker or tpu")
+    p.add_argument("--strategy", help="auto (default), default, mirrored, multi_worker or tpu")
     p.add_argument("--grid-every", type=int, default=1, help="write a sample grid every N epochs")
     p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
     p.add_argument("--deterministic", action="store_true", help="enable TensorFlow op determinism")
     p.add_argument(
         "--precision",
-        default="float32",
         choices=("float32", "mixed_bfloat16", "mixed_float16"),
-        help="Keras dtype policy of the run (mixed_float16 scales the loss of every optimizer); "
-        "--resume needs the run's own precision",
+        help="Keras dtype policy of the run, float32 by default (mixed_float16 scales the loss of every optimizer)",
+    )
+    p.add_argument(
+        "--no-tensorboard",
+        dest="tensorboard",
+        action="store_false",
+        help="do not write TensorBoard logs (scalars and sample grids, in OUT/tensorboard)",
     )
     p.add_argument("--verbose", type=int, default=1)
     p.set_defaults(fn=cmd_train)

@@ -31,6 +31,8 @@ def _image_extensions():
 
 
 IMAGE_EXTENSIONS = _image_extensions()
+# `dataset(folder, labels=INFERRED)`: one class per sub-folder.
+INFERRED = "inferred"
 MNIST_SEED = 0
 MNIST_TEST_SIZE = 1000
 # Refuse images whose decoded size would exceed this many pixels (a
@@ -308,6 +310,94 @@ def _scan_folder(directory, strict):
     return paths
 
 
+def class_names(directory):
+    """Sorted names of the class sub-folders of `directory`: label i is `class_names(directory)[i]`.
+
+    The layout of `keras.utils.image_dataset_from_directory`: one sub-folder
+    per class, each holding that class's images (nested folders allowed).
+
+    Example:
+    >>> kerasgen.data.class_names("digits/")  # digits/0/*.png ... digits/9/*.png
+    ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"Image folder {directory!r} does not exist.")
+    names = sorted(d.name for d in os.scandir(directory) if d.is_dir() and not d.name.startswith("."))
+    if not names:
+        raise ValueError(
+            f"Image folder {directory!r} has no class sub-folders: labels are inferred from one sub-folder per "
+            "class (folder/cat/*.png, folder/dog/*.png)."
+        )
+    return names
+
+
+def _scan_class_folders(directory, strict):
+    """(class names, scanned files of every class in order, label of each file)."""
+    names = class_names(directory)
+    scanned, ids = [], []
+    for label, name in enumerate(names):
+        try:
+            files = _scan_folder(os.path.join(directory, name), strict)
+        except ValueError as e:
+            raise ValueError(f"Class {name!r} (label {label}): {e}") from e
+        scanned.extend(files)
+        ids.extend([label] * len(files))
+    return names, scanned, ids
+
+
+def translation_domains(source, source_b=None):
+    """`(a, b, split)` of a two-domain source: what `unpaired(a, b, ..., split=split)` reads.
+
+    - two sources: `source` is domain A and `source_b` domain B;
+    - a folder holding `trainA/` and `trainB/` (the CycleGAN data layout);
+    - `"tfds:NAME"`: the dataset's `trainA` and `trainB` splits (as in
+      `tfds:cycle_gan/horse2zebra`).
+
+    Example:
+    >>> kerasgen.data.translation_domains("horse2zebra/")
+    ('horse2zebra/trainA', 'horse2zebra/trainB', 'train')
+    """
+    if source_b is not None:
+        return source, source_b, "train"
+    if isinstance(source, str) and source.startswith("tfds:"):
+        return source, source, ("trainA", "trainB")
+    if isinstance(source, (str, os.PathLike)):
+        folder = os.fspath(source)
+        a, b = os.path.join(folder, "trainA"), os.path.join(folder, "trainB")
+        if os.path.isdir(a) and os.path.isdir(b):
+            return a, b, "train"
+        raise ValueError(
+            f"{folder!r} is one folder: a translation model needs two domains. Pass a folder holding trainA/ and "
+            "trainB/ (the CycleGAN layout), or the two domains' folders (kerasgen train NAME --data A/ --data-b B/)."
+        )
+    raise ValueError("A translation model needs two domains: pass source_b, or a folder holding trainA/ and trainB/.")
+
+
+_MODE_CHANNELS = {"1": 1, "L": 1, "LA": 1, "I": 1, "I;16": 1, "I;16B": 1, "I;16L": 1, "F": 1}
+
+
+def source_channels(source, data_dir=None, split="train", strict=True):
+    """Channels of the images in a folder (1 when every file is grayscale, else 3) or a tfds dataset.
+
+    Lets a caller refuse, before training, a model whose channel count does
+    not match the data. Returns None when the source does not say.
+    """
+    if isinstance(source, str) and source.startswith("tfds:"):
+        import tensorflow_datasets as tfds
+
+        try:
+            builder = tfds.builder(source[5:], data_dir=None if data_dir is None else os.path.expanduser(data_dir))
+            shape = builder.info.features["image"].shape
+        except Exception:
+            return None
+        return None if shape is None or shape[-1] is None else int(shape[-1])
+    if isinstance(source, (str, os.PathLike)):
+        modes = {mode for _, (_, mode) in _scan_folder(os.fspath(source), strict)}
+        return 1 if modes <= set(_MODE_CHANNELS) else 3
+    return None
+
+
 def _load_image_file(path, channels):
     """Decodes one file with Pillow into uint8 (h, w, channels)."""
     from PIL import Image
@@ -461,8 +551,11 @@ def dataset(
             different channel count is an error, except for image folders,
             whose files are converted to the model's channel count.
         batch_size: images per batch (the global batch under a strategy).
-        labels: optional integer labels for a numpy `source`; the dataset then
-            yields `(images, labels)`. Datasets and tfds keep their labels.
+        labels: optional integer labels for a numpy `source`, or
+            `"inferred"` for an image folder with one sub-folder per class
+            (labels are the indices of the sorted folder names,
+            `class_names(folder)`); the dataset then yields
+            `(images, labels)`. Datasets and tfds keep their own labels.
         shuffle: shuffle every epoch.
         seed: seed for shuffling (and random crops).
         repeat: repeat forever (then pass `steps_per_epoch` to `fit`). Each
@@ -501,11 +594,30 @@ def dataset(
         value_range = _checked_value_range(value_range)
     name = "images"
     from_array = False
+    inferred = isinstance(labels, str) and labels == INFERRED
+    if isinstance(labels, str) and not inferred:
+        raise ValueError(f"labels must be an array of integer labels or {INFERRED!r}; got {labels!r}.")
+    is_folder = isinstance(source, (str, os.PathLike)) and not os.fspath(source).startswith("tfds:")
+    if inferred and not is_folder:
+        raise ValueError(
+            "labels='inferred' reads labels from an image folder's class sub-folders; this source is not a folder "
+            "(a tf.data.Dataset or tfds source carries its own labels, an array takes an array of labels)."
+        )
+    if labels is not None and not inferred and isinstance(source, (str, os.PathLike, tf.data.Dataset)):
+        raise ValueError(
+            "An array of labels goes with an array of images. For an image folder pass labels='inferred' (one "
+            "sub-folder per class); a tf.data.Dataset or tfds source carries its own labels."
+        )
     if isinstance(source, (str, os.PathLike)):
         source = os.fspath(source)
         if source.startswith("tfds:"):
             ds = _tfds_source(source[5:], split, data_dir, download)
             name = source
+        elif inferred:
+            _, scanned, class_ids = _scan_class_folders(source, strict)
+            images = _folder_source(scanned, image_shape[-1])
+            ds = tf.data.Dataset.zip((images, tf.data.Dataset.from_tensor_slices(np.asarray(class_ids, "int32"))))
+            name = f"image folder {source!r}"
         else:
             ds = _folder_source(_scan_folder(source, strict), image_shape[-1])
             name = f"image folder {source!r}"

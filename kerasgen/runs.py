@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 
 from kerasgen import data, presets
-from kerasgen.models.base import IMAGE_PAIRS, IMAGES, LABELED_IMAGES
+from kerasgen.models.base import IMAGE_PAIRS, LABELED_IMAGES
 
 
 @dataclasses.dataclass
@@ -71,7 +71,7 @@ def embedded_split(training, split):
     return data.mnist(split, binarize=bool(training.get("binarize", False)))
 
 
-def training_data(model, training, batch_size, seed, source=None, data_dir=None, download=False):
+def training_data(model, training, batch_size, seed, source=None, data_dir=None, download=False, source_b=None):
     """(stream factory, finite dataset factory, steps per epoch, validation dataset or None).
 
     Args:
@@ -80,33 +80,19 @@ def training_data(model, training, batch_size, seed, source=None, data_dir=None,
         batch_size: global batch size.
         seed: seed of the shuffling.
         source: the user's data (folder, `tfds:NAME`, array, dataset) instead
-            of the recipe's embedded data.
+            of the recipe's embedded data: images for a model that trains
+            on images; a folder with one sub-folder per class (or a tfds
+            dataset with labels) for a conditional model; for a translation
+            model a folder holding `trainA/` and `trainB/`, `tfds:NAME` with
+            those splits, or domain A with `source_b` domain B.
         data_dir: tfds data directory.
         download: allow tfds to download.
+        source_b: the second domain of a translation model.
     """
+    if source_b is not None and model.batch_structure != IMAGE_PAIRS:
+        raise ValueError(f"A second data source is for translation models; {type(model).__name__} trains on one.")
     if source is not None:
-        if model.batch_structure != IMAGES:
-            raise ValueError(
-                f"{type(model).__name__} trains on {model.batch_structure.replace('_', ' ')}; a single image "
-                "source cannot feed it from the command line yet. Build the dataset in Python "
-                "(kerasgen.data.dataset(..., labels=...) or kerasgen.data.unpaired(a, b, ...)) and call fit."
-            )
-        kwargs = {}
-        if isinstance(source, str) and source.startswith("tfds:"):
-            kwargs.update(data_dir=data_dir, download=download)
-        finite = data.dataset(source, model.image_shape, batch_size=batch_size, shuffle=False, **kwargs)
-        data.check_dataset_not_empty(finite, "training dataset")
-        num_batches = int(finite.cardinality())
-        if num_batches < 0:
-            num_batches = sum(1 for _ in finite)
-
-        def stream():
-            return data.dataset(source, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, **kwargs)
-
-        def dataset():
-            return data.dataset(source, model.image_shape, batch_size=batch_size, seed=seed, **kwargs)
-
-        return stream, dataset, num_batches, None
+        return _user_data(model, training, batch_size, seed, source, data_dir, download, source_b)
 
     images, labels = embedded_split(training, "train")
     if model.batch_structure == IMAGE_PAIRS:
@@ -150,6 +136,56 @@ def training_data(model, training, batch_size, seed, source=None, data_dir=None,
     return stream, dataset, -(-len(images) // batch_size), validation
 
 
+def _user_data(model, training, batch_size, seed, source, data_dir, download, source_b):
+    tfds_args = {}
+    if any(isinstance(x, str) and x.startswith("tfds:") for x in (source, source_b)):
+        tfds_args = dict(data_dir=data_dir, download=download)
+    if model.batch_structure == IMAGE_PAIRS:
+        a, b, split = data.translation_domains(source, source_b)
+        options = dict(
+            augment=bool(training.get("augment", False)),
+            load_size=training.get("load_size"),
+            drop_remainder=bool(training.get("drop_remainder", False)),
+            split=split,
+            **tfds_args,
+        )
+
+        def dataset():
+            return data.unpaired(a, b, model.image_shape, batch_size=batch_size, seed=seed, **options)
+
+        steps = int(dataset().cardinality())
+        if steps == 0:
+            raise ValueError(f"The training data {source!r} gives no batch of {batch_size}.")
+        return (lambda: dataset().repeat()), dataset, steps, None
+
+    labels = None
+    if model.batch_structure == LABELED_IMAGES and not str(source).startswith("tfds:"):
+        labels = data.INFERRED
+        names = data.class_names(source)
+        num_classes = getattr(model, "num_classes", None)
+        if num_classes is not None and len(names) > num_classes:
+            raise ValueError(
+                f"{source!r} has {len(names)} class folders ({', '.join(names[:5])}...) but the model has "
+                f"num_classes={num_classes}."
+            )
+    kwargs = dict(labels=labels, **tfds_args)
+    finite = data.dataset(source, model.image_shape, batch_size=batch_size, shuffle=False, **kwargs)
+    data.check_dataset_not_empty(finite, "training dataset")
+    if model.batch_structure == LABELED_IMAGES and not isinstance(finite.element_spec, tuple):
+        raise ValueError(f"{type(model).__name__} trains on labeled images, but {source!r} yields no labels.")
+    num_batches = int(finite.cardinality())
+    if num_batches < 0:
+        num_batches = sum(1 for _ in finite)
+
+    def stream():
+        return data.dataset(source, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, **kwargs)
+
+    def dataset():
+        return data.dataset(source, model.image_shape, batch_size=batch_size, seed=seed, **kwargs)
+
+    return stream, dataset, num_batches, None
+
+
 def prepare(
     name,
     source=None,
@@ -162,6 +198,8 @@ def prepare(
     strategy=None,
     model_overrides=None,
     training_overrides=None,
+    source_b=None,
+    image_shape=None,
 ):
     """Builds the run of a registered entry: seeded model, data, compiled optimizers, callbacks.
 
@@ -175,6 +213,8 @@ def prepare(
             optimizers are created in its scope.
         model_overrides: constructor arguments replacing the preset's.
         training_overrides: recipe keys replacing the preset's.
+        source_b: the second domain of a translation model's data.
+        image_shape: `(height, width, channels)` instead of the recipe's.
 
     Returns:
         a `Run`.
@@ -192,11 +232,16 @@ def prepare(
     def scope():
         return strategy.scope() if strategy is not None else contextlib.nullcontext()
 
+    overrides = dict(model_overrides or {})
+    if image_shape is not None:
+        overrides["image_shape"] = tuple(int(d) for d in image_shape)
     with scope():
-        model = zoo.model_from_config(preset["model"], **(model_overrides or {}))
+        model = zoo.model_from_config(preset["model"], **overrides)
+    if source is not None and image_shape is None:
+        check_channels(model, source, data_dir, name, source_b)
     batch_size = int(batch_size or training.get("batch_size", 64))
     stream, dataset, steps, validation = training_data(
-        model, training, batch_size, seed, source=source, data_dir=data_dir, download=download
+        model, training, batch_size, seed, source=source, data_dir=data_dir, download=download, source_b=source_b
     )
     steps = int(steps_per_epoch or steps)
     epochs = int(epochs or training.get("epochs", 10))
@@ -209,6 +254,24 @@ def prepare(
     if training.get("kl_warmup_steps"):
         callbacks.append(kg_callbacks.KLWarmup(training["kl_warmup_steps"]))
     return Run(name, model, training, stream, dataset, steps, validation, callbacks, epochs, batch_size, seed)
+
+
+def check_channels(model, source, data_dir, name, source_b=None):
+    """Refuses data whose channel count differs from the model's, before anything is trained or written."""
+    sources = [source] if source_b is None else [source, source_b]
+    if model.batch_structure == IMAGE_PAIRS and source_b is None:
+        sources = list(data.translation_domains(source)[:2])
+    expected = model.image_shape[-1]
+    h, w, _ = model.image_shape
+    for each in dict.fromkeys(s for s in sources if isinstance(s, str)):
+        channels = data.source_channels(each, data_dir=data_dir)
+        if channels is not None and channels != expected:
+            kind = "RGB" if channels == 3 else "grayscale"
+            raise ValueError(
+                f"{each!r} holds {kind} images ({channels} channel(s)) but the {name} recipe is "
+                f"{h}x{w}x{expected}: pass --image-shape {h},{w},{channels} (image_shape=({h}, {w}, {channels})) "
+                f"to train at the data's channels, or --image-shape {h},{w},{expected} to convert the images."
+            )
 
 
 def measure(name, model, num_importance_samples=1000):

@@ -35,9 +35,9 @@ def test_train_writes_grid_checkpoint_and_saved_model_then_refuses_to_overwrite(
     assert _tree(out) == files  # nothing changed
 
 
-def test_resume_without_backup_is_refused(tmp_path, capsys):
+def test_resume_without_a_run_is_refused(tmp_path, capsys):
     assert cli.main(["train", "vae", "--resume", "--out", str(tmp_path / "none")]) == 2
-    assert "no checkpoint" in capsys.readouterr().err
+    assert "holds no run to resume" in capsys.readouterr().err
 
 
 def test_list_sample_and_export(tmp_path, capsys):
@@ -105,15 +105,95 @@ def test_mixed_float16_run_resumes_with_its_loss_scalers(tmp_path, capsys):
     ]
     assert cli.main(base + ["--epochs", "1", "--precision", "mixed_float16"]) == 0
     assert keras.config.dtype_policy().name == "float32"  # the caller's policy is back
-    with open(os.path.join(out, "run.json")) as f:
-        assert json.load(f)["precision"] == "mixed_float16"
+    run_json = os.path.join(out, "run.json")
+    with open(run_json) as f:
+        recorded = json.load(f)
+    assert recorded["precision"] == "mixed_float16" and recorded["steps_per_epoch"] == 2
     with open(os.path.join(out, "checkpoints", "current", "state.json")) as f:
         assert json.load(f)["loss_scaling"] is True
-    # Resuming under another precision is refused with the reason.
-    assert cli.main(base + ["--epochs", "2", "--resume"]) == 2
-    assert "mixed_float16" in capsys.readouterr().err
-    assert cli.main(base + ["--epochs", "2", "--resume", "--precision", "mixed_float16"]) == 0
+    # The state of a two-epoch run killed after its first epoch: run.json is
+    # written when a run starts, so it holds the run's own settings.
+    with open(run_json, "w") as f:
+        json.dump(dict(recorded, epochs=2), f)
+    # A flag that contradicts the recorded settings is refused with both values.
+    assert cli.main(["train", "autoencoder", "--out", out, "--resume", "--precision", "float32"]) == 2
+    assert "--precision float32 conflicts with the run's recorded precision mixed_float16" in capsys.readouterr().err
+    assert cli.main(["train", "autoencoder", "--out", out, "--resume", "--seed", "3"]) == 2
+    assert "recorded seed 0" in capsys.readouterr().err
+    # A bare --resume continues with the run's data, steps, epochs and precision.
+    assert cli.main(["train", "autoencoder", "--out", out, "--resume", "--verbose", "0", "--grid-every", "10"]) == 0
+    said = capsys.readouterr().out
+    assert "Resuming" in said and "at step 2 of 4" in said and "mixed_float16" in said
     with open(os.path.join(out, "checkpoints", "current", "state.json")) as f:
         assert json.load(f)["step"] == 4
     loaded = tf.saved_model.load(os.path.join(out, "export"))
     assert loaded.signatures["decode"](codes=tf.zeros((2, 16)))["images"].dtype == tf.float32
+
+
+def _folder(path, n, size=(28, 28), mode="L", seed=0):
+    from PIL import Image
+
+    path.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        shape = size + ((3,) if mode == "RGB" else ())
+        Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode).save(path / f"{i}.png")
+    return str(path)
+
+
+def test_a_failed_start_leaves_no_run_behind(tmp_path, capsys, monkeypatch):
+    photos = _folder(tmp_path / "photos", 4, size=(20, 20), mode="RGB")
+    out = tmp_path / "run"
+    # RGB photos for a grayscale recipe: refused before any folder is made, with the way out.
+    assert cli.main(["train", "vae", "--data", photos, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "holds RGB images (3 channel(s))" in err and "--image-shape 28,28,3" in err
+    assert not out.exists()
+
+    # A failure in the first steps removes the half-made run, so the same command runs again.
+    def broken(*args, **kwargs):
+        raise RuntimeError("interrupted")
+
+    args = ["train", "vae", "--data", photos, "--image-shape", "16,16,3", "--out", str(out), "--verbose", "0"]
+    args += ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "2"]
+    monkeypatch.setattr(cli, "_fit_from", broken)
+    try:
+        cli.main(args)
+    except RuntimeError:
+        pass
+    assert not out.exists()
+    monkeypatch.undo()
+    assert cli.main(args) == 0
+    # --image-shape builds the recipe at the data's size and channels; TensorBoard logs are written by default.
+    loaded = tf.saved_model.load(str(out / "export"))
+    assert loaded.signatures["decode"](latents=tf.zeros((2, 16)))["images"].shape == (2, 16, 16, 3)
+    events = [f for _, _, files in os.walk(out / "tensorboard") for f in files if f.startswith("events.")]
+    assert events, "no TensorBoard event file"
+
+
+def test_conditional_and_translation_models_train_on_their_usual_layouts(tmp_path, capsys):
+    import json
+
+    classes = tmp_path / "classes"
+    for k, name in enumerate(["cat", "dog", "eel"]):
+        _folder(classes / name, 3, seed=k)
+    out = str(tmp_path / "cdcgan")
+    short = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4", "--verbose", "0", "--grid-every", "5"]
+    assert cli.main(["train", "cdcgan", "--data", str(classes), "--out", out] + short) == 0
+    with open(os.path.join(out, "run.json")) as f:
+        assert json.load(f)["class_names"] == ["cat", "dog", "eel"]
+
+    # CycleGAN: a folder holding trainA/ and trainB/, or the two domains' folders.
+    h2z = tmp_path / "h2z"
+    _folder(h2z / "trainA", 3, seed=1)
+    _folder(h2z / "trainB", 2, seed=2)
+    short[short.index("--batch-size") + 1] = "1"  # the paper's batch
+    assert cli.main(["train", "cyclegan", "--data", str(h2z), "--out", str(tmp_path / "c1")] + short) == 0
+    two = ["--data", str(h2z / "trainA"), "--data-b", str(h2z / "trainB")]
+    assert cli.main(["train", "cyclegan", *two, "--out", str(tmp_path / "c2")] + short) == 0
+    assert os.path.isfile(tmp_path / "c2" / "export" / "saved_model.pb")
+    capsys.readouterr()
+    # One folder without the two domains: the error says what layouts work.
+    assert cli.main(["train", "cyclegan", "--data", str(h2z / "trainA"), "--out", str(tmp_path / "c3")]) == 2
+    assert "trainA/ and" in capsys.readouterr().err
+    assert not (tmp_path / "c3").exists()

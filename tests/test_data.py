@@ -336,3 +336,58 @@ def test_as_model_images_infers_the_range_and_checks_the_shape():
     with pytest.raises(ValueError, match=r"min 0 and max 0.*value_range=\(low, high\)"):
         data.as_model_images(np.zeros((2, 8, 8, 1), np.float32), (8, 8, 1))
     np.testing.assert_array_equal(data.as_model_images(np.zeros((2, 8, 8, 1)), value_range=(-1, 1)), 0.0)
+
+
+def test_labels_are_inferred_from_class_folders(tmp_path):
+    for k, name in enumerate(["b_dog", "a_cat"]):
+        _write_images(tmp_path / name, n=2 + k)
+    assert data.class_names(str(tmp_path)) == ["a_cat", "b_dog"]
+    images, labels = next(iter(data.dataset(str(tmp_path), (8, 8, 3), labels="inferred", shuffle=False)))
+    assert images.shape == (5, 8, 8, 3)
+    assert labels.numpy().tolist() == [0, 0, 0, 1, 1]  # a_cat has 3 images, b_dog 2
+
+
+def test_labels_that_cannot_apply_are_refused(tmp_path):
+    for i in range(2):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / f"{i}.png")
+    # An array of labels for a folder was once silently ignored.
+    with pytest.raises(ValueError, match="For an image folder pass labels='inferred'"):
+        data.dataset(str(tmp_path), (8, 8, 3), labels=np.arange(2))
+    with pytest.raises(ValueError, match="has no class sub-folders"):
+        data.dataset(str(tmp_path), (8, 8, 3), labels="inferred")
+    with pytest.raises(ValueError, match="not a folder"):
+        data.dataset(np.zeros((2, 8, 8, 3), "uint8"), (8, 8, 3), labels="inferred")
+    with pytest.raises(ValueError, match="labels must be an array of integer labels or 'inferred'"):
+        data.dataset(str(tmp_path), (8, 8, 3), labels="folders")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="Class 'empty' \\(label 0\\)"):
+        data.dataset(str(tmp_path), (8, 8, 3), labels="inferred")
+
+
+def test_translation_domains_of_the_usual_layouts(tmp_path):
+    (tmp_path / "trainA").mkdir()
+    (tmp_path / "trainB").mkdir()
+    assert data.translation_domains(str(tmp_path)) == (
+        str(tmp_path / "trainA"),
+        str(tmp_path / "trainB"),
+        "train",
+    )
+    assert data.translation_domains("a/", "b/") == ("a/", "b/", "train")
+    assert data.translation_domains("tfds:cycle_gan/horse2zebra") == (
+        "tfds:cycle_gan/horse2zebra",
+        "tfds:cycle_gan/horse2zebra",
+        ("trainA", "trainB"),
+    )
+    with pytest.raises(ValueError, match="needs two domains"):
+        data.translation_domains(str(tmp_path / "trainA"))
+
+
+def test_source_channels_of_folders(tmp_path):
+    gray, rgb = tmp_path / "gray", tmp_path / "rgb"
+    gray.mkdir()
+    rgb.mkdir()
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(gray / "a.png")
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(rgb / "a.png")
+    assert data.source_channels(str(gray)) == 1
+    assert data.source_channels(str(rgb)) == 3
+    assert data.source_channels(np.zeros((1, 4, 4, 1))) is None
