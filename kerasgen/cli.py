@@ -250,11 +250,22 @@ def cmd_export(args):
 
 
 def cmd_eval(args):
-    from kerasgen import runs
+    from kerasgen import evaluation, presets, runs
 
     model = _load_for_inference(args.name, args.weights)
     model.compile()
-    results = runs.measure(args.name, model, num_importance_samples=args.importance_samples)
+    if args.data:
+        heldout, labels = runs.user_heldout(model, args.data, data_dir=args.data_dir, limit=args.limit)
+        results = evaluation.evaluate(model, heldout, labels, num_importance_samples=args.importance_samples)
+        results["heldout"] = f"{len(heldout)} images of {args.data}"
+    elif args.name in presets.names() and not args.weights:
+        results = runs.measure(args.name, model, num_importance_samples=args.importance_samples)
+    else:
+        # A model trained on the user's data scored against the digits would give a meaningless figure.
+        raise ValueError(
+            f"kerasgen does not know what {args.name}{' with ' + args.weights if args.weights else ''} was trained "
+            "on: pass --data with held-out images of its kind (a folder or tfds:NAME)."
+        )
     print(json.dumps(results, indent=2))
     return 0
 
@@ -319,10 +330,13 @@ def build_parser():
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(fn=cmd_export)
 
-    p = sub.add_parser("eval", help="measure a model on the held-out embedded data")
+    p = sub.add_parser("eval", help="measure a model on held-out data (the entry's embedded split, or --data)")
     p.add_argument("name", help="zoo entry or .keras file")
     p.add_argument("--weights")
     p.add_argument("--importance-samples", type=int, default=1000)
+    p.add_argument("--data", help="held-out images of the model's kind (folder or tfds:NAME, its 'test' split)")
+    p.add_argument("--data-dir", help="tfds data directory")
+    p.add_argument("--limit", type=int, default=1000, help="at most this many held-out images")
     p.set_defaults(fn=cmd_eval)
     return parser
 

@@ -288,3 +288,37 @@ def measure(name, model, num_importance_samples=1000):
     return evaluation.evaluate(
         model, heldout, labels, num_importance_samples=num_importance_samples, reference=reference
     )
+
+
+def user_heldout(model, source, data_dir=None, limit=1000):
+    """Up to `limit` held-out images (and labels, for a conditional model) of the user's data, at the model's shape.
+
+    A conditional model reads labels from one sub-folder per class (or a
+    tfds dataset's labels). Translation models are scored on a task with
+    known answers, which a folder of unpaired images does not give.
+    """
+    import numpy as np
+
+    if model.batch_structure == IMAGE_PAIRS:
+        raise ValueError(
+            f"{type(model).__name__} is scored on a translation task with known answers (kerasgen eval NAME on the "
+            "embedded task); a folder of unpaired images has none."
+        )
+    labeled = model.batch_structure == LABELED_IMAGES
+    labels = data.INFERRED if labeled and not str(source).startswith("tfds:") else None
+    kwargs = dict(data_dir=data_dir) if str(source).startswith("tfds:") else {}
+    ds = data.dataset(source, model.image_shape, batch_size=250, shuffle=False, labels=labels, split="test", **kwargs)
+    images, classes = [], []
+    for batch in ds.take(-(-limit // 250)):
+        image, label = batch if isinstance(batch, tuple) else (batch, None)
+        images.append(image.numpy())
+        if label is not None:
+            classes.append(label.numpy())
+    if labeled and not classes:
+        raise ValueError(
+            f"{type(model).__name__} is conditional: {source!r} must give labels (one sub-folder per class)."
+        )
+    images = np.concatenate(images)[:limit]
+    if len(images) < 2:
+        raise ValueError(f"{source!r} gives {len(images)} image(s); at least 2 are needed to score a model.")
+    return images, (np.concatenate(classes)[:limit] if classes else None)

@@ -197,3 +197,20 @@ def test_conditional_and_translation_models_train_on_their_usual_layouts(tmp_pat
     assert cli.main(["train", "cyclegan", "--data", str(h2z / "trainA"), "--out", str(tmp_path / "c3")]) == 2
     assert "trainA/ and" in capsys.readouterr().err
     assert not (tmp_path / "c3").exists()
+
+
+def test_eval_on_your_data_and_never_silently_on_digits(tmp_path, capsys):
+    import json
+
+    import kerasgen
+
+    model = kerasgen.models.DCGAN(image_shape=(16, 16, 3), latent_dim=8, generator_filters=4, seed=0)
+    path = str(tmp_path / "faces.keras")
+    model.save(path)
+    assert cli.main(["eval", path]) == 2
+    assert "pass --data with held-out images" in capsys.readouterr().err
+    faces = _folder(tmp_path / "faces", 6, size=(20, 20), mode="RGB")
+    assert cli.main(["eval", path, "--data", faces]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results["heldout"] == f"6 images of {faces}"
+    assert results["fid_digits"] > 0 and 0 <= results["precision_digits"] <= 1

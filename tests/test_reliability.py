@@ -253,3 +253,19 @@ def test_oversized_images_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(kerasgen.data, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(ValueError, match=r"big\.png: ValueError: 40x40 pixels is larger than the limit of 1000 pixels"):
         kerasgen.data.dataset(str(tmp_path), (8, 8, 1))
+
+
+def test_float_images_in_0_1_are_not_read_as_minus_1_1():
+    from kerasgen.models import Autoencoder
+
+    model = Autoencoder(image_shape=(8, 8, 1), latent_dim=2, filters=(4, 8), seed=0)
+    photos = np.random.default_rng(0).uniform(0.0, 1.0, (2, 8, 8, 1)).astype("float32")
+    for method in (model.encode, model.reconstruct):
+        with pytest.raises(
+            ValueError, match=r"floats from 0\.0\d* to 0\.9\d* with no negative value.*value_range=\(0, 1\)"
+        ):
+            method(photos)
+    converted = kerasgen.data.as_model_images(photos, model.image_shape, value_range=(0, 1))
+    np.testing.assert_allclose(converted, photos * 2 - 1, atol=1e-6)
+    assert model.reconstruct(converted).shape == (2, 8, 8, 1)
+    assert model.reconstruct((photos * 255).astype("uint8")).shape == (2, 8, 8, 1)

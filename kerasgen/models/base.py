@@ -338,7 +338,21 @@ class GenerativeModel(keras.Model):
 
         uint8 images are converted from 0..255; float images must already be
         in [-1, 1] (a batch in 0..255 or with NaN/Inf fails with a clear error).
+        A float array given from Python with no negative value and a
+        positive one is refused as ambiguous: [0, 1] images would otherwise
+        be read as the bright half of [-1, 1].
         """
+        if not tf.is_tensor(images):
+            array = np.asarray(images)
+            if array.dtype.kind == "f" and array.size and np.all(np.isfinite(array)):
+                low, high = float(array.min()), float(array.max())
+                if low >= 0.0 and 0.0 < high <= 1.0:
+                    raise ValueError(
+                        f"{name} are floats from {low:g} to {high:g} with no negative value: [0, 1] images, or "
+                        "[-1, 1] images that happen to be bright? Models take [-1, 1] floats (or uint8); convert "
+                        f"with kerasgen.data.as_model_images({name.split()[-1]}, model.image_shape, "
+                        "value_range=(0, 1)), or value_range=(-1, 1) if they are already in [-1, 1]."
+                    )
         images = tf.convert_to_tensor(images)
         self.check_image_shape(images, name)
         if images.dtype == tf.uint8:
