@@ -14,23 +14,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 
-from kerasgen import (  # noqa: E402
-    callbacks,
-    data,
-    distribute,
-    distributions,
-    evaluation,
-    files,
-    images,
-    layers,
-    losses,
-    metrics,
-    models,
-    presets,
-    runs,
-    zoo,
-)
-
 __all__ = [
     "callbacks",
     "data",
@@ -48,3 +31,19 @@ __all__ = [
     "zoo",
     "__version__",
 ]
+
+
+def __getattr__(name):
+    # Submodules load on first use, so `kerasgen --help` and `kerasgen list`
+    # start without importing TensorFlow.
+    if name in __all__ and name != "__version__":
+        import importlib
+
+        module = importlib.import_module(f"kerasgen.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'kerasgen' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -12,12 +12,19 @@ def _out_dir_state(out):
 
 
 def cmd_list(args):
-    from kerasgen import zoo
+    # Read from the entries' metadata, so listing needs no TensorFlow.
+    import importlib.resources
 
-    for name, description in zoo.list().items():
-        meta = zoo.metadata(name)
+    root = importlib.resources.files("kerasgen._zoo")
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        path = entry / "metadata.json"
+        if not path.is_file():
+            continue
+        meta = json.loads(path.read_text())
+        if meta.get("kind") == "feature_extractor":
+            continue
         tag = "pretrained" if meta.get("weights") else "recipe"
-        print(f"{name:28s} {tag:10s} {description}")
+        print(f"{meta['name']:28s} {tag:10s} {meta['description']}")
     return 0
 
 
@@ -274,6 +281,12 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="kerasgen", description="Generative models for Keras 3: train, sample, export."
     )
+    parser.add_argument(
+        "--verbose",
+        dest="startup_logs",
+        action="store_true",
+        help="show TensorFlow's start-up logs (hidden by default), e.g. kerasgen --verbose train vae",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("list", help="list the zoo entries").set_defaults(fn=cmd_list)
@@ -341,8 +354,37 @@ def build_parser():
     return parser
 
 
+def _load_tensorflow_quietly():
+    """Imports TensorFlow with its native start-up lines (CUDA probes, absl notices) sent to /dev/null.
+
+    Those lines are written by C++ code at load and at the first op, before
+    any log level applies, so stderr itself is silenced for that moment.
+    """
+    import logging
+
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    if "tensorflow" not in sys.modules:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            import tensorflow as tf
+
+            tf.constant(0)  # the first op probes for devices
+            import tensorflow_probability  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+    # Deprecation notices of TensorFlow's own Python code (e.g. LinearOperator.graph_parents).
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.command != "list" and not args.startup_logs:
+        _load_tensorflow_quietly()
     try:
         return args.fn(args)
     except (ValueError, FileNotFoundError, FileExistsError, NotImplementedError) as e:

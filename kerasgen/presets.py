@@ -80,12 +80,14 @@ def meets(value, bar):
     return value <= limit if op == "<=" else value >= limit
 
 
-def names():
-    """Sorted names of the registered entries.
+def _register_families():
+    # Each family registers its entries when kerasgen.models is imported.
+    import kerasgen.models  # noqa: F401
 
-    Each family registers its entries when `kerasgen.models` is imported,
-    which `import kerasgen` does.
-    """
+
+def names():
+    """Sorted names of the registered entries (importing every family registers them)."""
+    _register_families()
     return sorted(PRESETS)
 
 

@@ -58,11 +58,22 @@ def test_list_sample_and_export(tmp_path, capsys):
     assert "not a generative model" in capsys.readouterr().err
 
 
-def test_console_script_is_installed():
+def test_console_script_is_installed_and_prints_only_its_own_output(tmp_path):
+    import sys
+
     exe = shutil.which("kerasgen")
     assert exe, "the `kerasgen` console script is not on PATH"
     proc = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0 and "train" in proc.stdout
+    assert proc.returncode == 0 and "train" in proc.stdout and proc.stderr == ""
+    # Listing and --help need no TensorFlow.
+    code = "import sys; from kerasgen import cli; cli.main(['list']); print('tensorflow' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip().endswith("False") and "vae" in proc.stdout
+    # A command that runs TensorFlow prints its own line and nothing of TensorFlow's start-up.
+    grid = str(tmp_path / "grid.png")
+    proc = subprocess.run([exe, "sample", "vae", "-n", "4", "-o", grid], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"Wrote 4 samples to {grid}\n" and proc.stderr == "", proc.stderr
 
 
 def test_eval_reports_held_out_metrics(capsys):
