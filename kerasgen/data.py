@@ -374,6 +374,93 @@ def translation_domains(source, source_b=None):
     raise ValueError("A translation model needs two domains: pass source_b, or a folder holding trainA/ and trainB/.")
 
 
+def read_attributes(path, attributes=None, images_dir=None):
+    """Binary per-image attributes from CelebA's `list_attr_celeba.txt` or a CSV `filename,attr1,attr2,...`.
+
+    CelebA's file has the image count on its first line, the attribute names
+    on its second, then one line per image: its file name and a value of
+    1 or -1 per attribute. A CSV has a header `filename,attr1,...` and one
+    row per image with values 1/0 (or 1/-1). Either gives 0/1 labels.
+
+    Args:
+        path: the attribute file (`.txt` in CelebA's layout, or `.csv`).
+        attributes: names of the attributes to keep, in this order (e.g.
+            `["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"]`);
+            all of them when None.
+        images_dir: when given, every named file must exist in it.
+
+    Returns:
+        `(files, labels, names)`: file names (joined to `images_dir` when
+        given), float32 labels `(n, len(names))` in {0, 1}, and the
+        attribute names.
+
+    Example:
+    >>> files, labels, names = kerasgen.data.read_attributes(
+    ...     "celeba/list_attr_celeba.txt", ["Black_Hair", "Blond_Hair", "Male"], images_dir="celeba/img_align_celeba")
+    """
+    import csv
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Attribute file {path!r} does not exist.")
+    with open(path, newline="") as f:
+        if path.lower().endswith(".csv"):
+            rows = [row for row in csv.reader(f) if row]
+            if not rows:
+                raise ValueError(f"{path}: the attribute file is empty.")
+            header, body, first = [c.strip() for c in rows[0]], rows[1:], 2
+            if not header or header[0].lower() not in ("filename", "file", "image", "image_id", "path"):
+                raise ValueError(f"{path}: the CSV header must start with a 'filename' column; got {header[:3]}.")
+            names = header[1:]
+        else:
+            lines = [line.split() for line in f.read().splitlines() if line.strip()]
+            if len(lines) < 2 or len(lines[0]) != 1 or not lines[0][0].isdigit():
+                raise ValueError(
+                    f"{path}: not in CelebA's layout (a count on line 1, the attribute names on line 2, then "
+                    "'file value value ...' per image). Use a .csv file 'filename,attr1,...' for other data."
+                )
+            names, body, first = lines[1], lines[2:], 3
+            if int(lines[0][0]) != len(body):
+                raise ValueError(f"{path}: line 1 says {lines[0][0]} images but {len(body)} lines follow.")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{path}: attribute names repeat: {sorted({n for n in names if names.count(n) > 1})}.")
+    wanted = list(names) if attributes is None else [str(a) for a in attributes]
+    unknown = [a for a in wanted if a not in names]
+    if unknown:
+        raise ValueError(f"{path}: unknown attribute(s) {unknown}; the file has {names}.")
+    if not wanted:
+        raise ValueError(f"{path}: no attributes selected.")
+    columns = [names.index(a) + 1 for a in wanted]
+    files, labels = [], np.zeros((len(body), len(wanted)), "float32")
+    for i, row in enumerate(body):
+        row = [c.strip() for c in row]
+        if len(row) != len(names) + 1:
+            raise ValueError(
+                f"{path}, line {first + i}: expected a file name and {len(names)} values; got {len(row)} fields."
+            )
+        for j, column in enumerate(columns):
+            value = row[column]
+            if value not in ("1", "0", "-1"):
+                raise ValueError(
+                    f"{path}, line {first + i}, column {names[column - 1]!r}: expected 1, 0 or -1; got {value!r}."
+                )
+            labels[i, j] = 1.0 if value == "1" else 0.0
+        files.append(row[0])
+    if not files:
+        raise ValueError(f"{path}: the attribute file lists no images.")
+    if images_dir is not None:
+        images_dir = os.fspath(images_dir)
+        files = [os.path.join(images_dir, name) for name in files]
+        missing = [f for f in files if not os.path.isfile(f)]
+        if missing:
+            shown = ", ".join(os.path.basename(m) for m in missing[:3])
+            raise ValueError(
+                f"{path} names {len(missing)} image(s) missing from {images_dir!r}: {shown}"
+                f"{' ...' if len(missing) > 3 else ''}."
+            )
+    return files, labels, wanted
+
+
 _MODE_CHANNELS = {"1": 1, "L": 1, "LA": 1, "I": 1, "I;16": 1, "I;16B": 1, "I;16L": 1, "F": 1}
 
 

@@ -391,3 +391,45 @@ def test_source_channels_of_folders(tmp_path):
     assert data.source_channels(str(gray)) == 1
     assert data.source_channels(str(rgb)) == 3
     assert data.source_channels(np.zeros((1, 4, 4, 1))) is None
+
+
+CELEBA_ATTRIBUTES = """3
+Black_Hair Blond_Hair Male Young
+000001.jpg -1  1 -1  1
+000002.jpg  1 -1  1  1
+000003.jpg -1 -1  1 -1
+"""
+
+
+def test_celeba_attribute_file(tmp_path):
+    path = tmp_path / "list_attr_celeba.txt"
+    path.write_text(CELEBA_ATTRIBUTES)
+    files, labels, names = data.read_attributes(str(path), ["Male", "Blond_Hair"])
+    assert files == ["000001.jpg", "000002.jpg", "000003.jpg"] and names == ["Male", "Blond_Hair"]
+    np.testing.assert_array_equal(labels, [[0, 1], [1, 0], [1, 0]])
+    with pytest.raises(ValueError, match=r"unknown attribute\(s\) \['Bald'\]"):
+        data.read_attributes(str(path), ["Male", "Bald"])
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "000001.jpg").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"names 2 image\(s\) missing from .*000002\.jpg, 000003\.jpg"):
+        data.read_attributes(str(path), images_dir=str(tmp_path / "images"))
+    path.write_text(CELEBA_ATTRIBUTES.replace("000002.jpg  1 -1  1  1", "000002.jpg  1 -1  1"))
+    with pytest.raises(ValueError, match="line 4: expected a file name and 4 values; got 4 fields"):
+        data.read_attributes(str(path))
+    path.write_text(CELEBA_ATTRIBUTES.replace("3\n", "5\n", 1))
+    with pytest.raises(ValueError, match="line 1 says 5 images but 3 lines follow"):
+        data.read_attributes(str(path))
+
+
+def test_csv_attribute_file(tmp_path):
+    path = tmp_path / "attributes.csv"
+    path.write_text("filename,thick,inverted\na.png,1,0\nb.png,0,1\n")
+    files, labels, names = data.read_attributes(str(path))
+    assert files == ["a.png", "b.png"] and names == ["thick", "inverted"]
+    np.testing.assert_array_equal(labels, [[1, 0], [0, 1]])
+    path.write_text("filename,thick\na.png,yes\n")
+    with pytest.raises(ValueError, match=r"line 2, column 'thick': expected 1, 0 or -1; got 'yes'"):
+        data.read_attributes(str(path))
+    path.write_text("name,thick\na.png,1\n")
+    with pytest.raises(ValueError, match="must start with a 'filename' column"):
+        data.read_attributes(str(path))
