@@ -45,12 +45,16 @@ RUN_FILE = "run.json"
 
 
 def _parse_image_shape(text):
+    if text == "data":
+        return text
     try:
         shape = tuple(int(d) for d in str(text).split(","))
     except ValueError:
         shape = ()
     if len(shape) != 3 or min(shape) < 1:
-        raise argparse.ArgumentTypeError(f"--image-shape takes H,W,C (three positive integers); got {text!r}.")
+        raise argparse.ArgumentTypeError(
+            f"--image-shape takes H,W,C (three positive integers) or 'data'; got {text!r}."
+        )
     return shape
 
 
@@ -97,6 +101,13 @@ def cmd_train(args):
         return 2
     if args.resume:
         _resume_settings(args, out)
+    if args.image_shape == "data":
+        from kerasgen import data
+
+        if not args.data:
+            raise ValueError("--image-shape data takes the shape of the images given with --data.")
+        args.image_shape = data.source_image_shape(args.data, data_dir=args.data_dir)
+        print(f"Image shape from {args.data}: {','.join(map(str, args.image_shape))}")
     args.precision = args.precision or "float32"
     args.strategy = args.strategy or "auto"
 
@@ -302,7 +313,11 @@ def build_parser():
     p.add_argument("--data-b", help="domain B's image folder or tfds:NAME (translation models)")
     p.add_argument("--data-dir", help="tfds data directory")
     p.add_argument("--download", action="store_true", help="allow tfds to download")
-    p.add_argument("--image-shape", type=_parse_image_shape, help="H,W,C instead of the recipe's, e.g. 64,64,3")
+    p.add_argument(
+        "--image-shape",
+        type=_parse_image_shape,
+        help="H,W,C instead of the recipe's, e.g. 64,64,3; 'data' takes the first image's",
+    )
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int, help="global batch size")
     p.add_argument("--steps-per-epoch", type=int)

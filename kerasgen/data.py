@@ -464,6 +464,29 @@ def read_attributes(path, attributes=None, images_dir=None):
 _MODE_CHANNELS = {"1": 1, "L": 1, "LA": 1, "I": 1, "I;16": 1, "I;16B": 1, "I;16L": 1, "F": 1}
 
 
+def source_image_shape(source, data_dir=None, strict=True):
+    """`(height, width, channels)` of a folder's first image (channels as `source_channels`) or a tfds dataset's images.
+
+    Example:
+    >>> kerasgen.data.source_image_shape("photos/")
+    (64, 64, 3)
+    """
+    if isinstance(source, str) and source.startswith("tfds:"):
+        import tensorflow_datasets as tfds
+
+        builder = tfds.builder(source[5:], data_dir=None if data_dir is None else os.path.expanduser(data_dir))
+        shape = builder.info.features["image"].shape
+        if shape is None or None in shape:
+            raise ValueError(f"{source} has images of varying size ({shape}): give the shape (H,W,C).")
+        return tuple(int(d) for d in shape)
+    from PIL import Image
+
+    path = _scan_folder(os.fspath(source), strict)[0][0]
+    with Image.open(path) as img:
+        width, height = img.size
+    return height, width, source_channels(source, strict=strict)
+
+
 def source_channels(source, data_dir=None, split="train", strict=True):
     """Channels of the images in a folder (1 when every file is grayscale, else 3) or a tfds dataset.
 

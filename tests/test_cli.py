@@ -153,7 +153,7 @@ def _folder(path, n, size=(28, 28), mode="L", seed=0):
 
 
 def test_a_failed_start_leaves_no_run_behind(tmp_path, capsys, monkeypatch):
-    photos = _folder(tmp_path / "photos", 4, size=(20, 20), mode="RGB")
+    photos = _folder(tmp_path / "photos", 4, size=(16, 16), mode="RGB")
     out = tmp_path / "run"
     # RGB photos for a grayscale recipe: refused before any folder is made, with the way out.
     assert cli.main(["train", "vae", "--data", photos, "--out", str(out)]) == 2
@@ -165,7 +165,7 @@ def test_a_failed_start_leaves_no_run_behind(tmp_path, capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("interrupted")
 
-    args = ["train", "vae", "--data", photos, "--image-shape", "16,16,3", "--out", str(out), "--verbose", "0"]
+    args = ["train", "vae", "--data", photos, "--image-shape", "data", "--out", str(out), "--verbose", "0"]
     args += ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "2"]
     monkeypatch.setattr(cli, "_fit_from", broken)
     try:
@@ -175,7 +175,7 @@ def test_a_failed_start_leaves_no_run_behind(tmp_path, capsys, monkeypatch):
     assert not out.exists()
     monkeypatch.undo()
     assert cli.main(args) == 0
-    # --image-shape builds the recipe at the data's size and channels; TensorBoard logs are written by default.
+    # --image-shape data builds the recipe at the data's size and channels; TensorBoard logs are written by default.
     loaded = tf.saved_model.load(str(out / "export"))
     assert loaded.signatures["decode"](latents=tf.zeros((2, 16)))["images"].shape == (2, 16, 16, 3)
     events = [f for _, _, files in os.walk(out / "tensorboard") for f in files if f.startswith("events.")]
