@@ -31,6 +31,10 @@ TRAINING_KEYS = {
     "kl_warmup_steps": "steps of KLWarmup (0: none)",
     "stage_grid": "path of a one-row-per-stage sample figure written at the end of training",
     "seed": "seed of the run",
+    "validation_images": "the last N training images, held back from training as the validation set that "
+    "early stopping watches (the test split stays unseen until the final measurement)",
+    "early_stopping": "{'monitor': 'val_<metric>', 'patience': epochs}: stop when the validation figure has not "
+    "improved for `patience` epochs and keep the best epoch's weights",
     "pretrained": "False for a recipe-only entry (no weights shipped)",
 }
 

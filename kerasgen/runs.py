@@ -95,6 +95,13 @@ def training_data(model, training, batch_size, seed, source=None, data_dir=None,
         return _user_data(model, training, batch_size, seed, source, data_dir, download, source_b)
 
     images, labels = embedded_split(training, "train")
+    held_back = int(training.get("validation_images", 0))
+    if held_back and model.batch_structure != IMAGE_PAIRS:
+        if not 0 < held_back < len(images):
+            raise ValueError(f"validation_images must be in (0, {len(images)}); got {held_back}.")
+        # The last images of the (already shuffled) training split validate; the test split stays unseen.
+        val_images, val_labels = images[-held_back:], None if labels is None else labels[-held_back:]
+        images, labels = images[:-held_back], None if labels is None else labels[:-held_back]
     if model.batch_structure == IMAGE_PAIRS:
         drop = bool(training.get("drop_remainder", False))
         options = dict(
@@ -130,6 +137,8 @@ def training_data(model, training, batch_size, seed, source=None, data_dir=None,
             images, model.image_shape, batch_size=batch_size, seed=seed, labels=labels if use_labels else None
         )
 
+    if held_back:
+        test_images, test_labels = val_images, val_labels
     validation = data.dataset(
         test_images, model.image_shape, batch_size=250, shuffle=False, labels=test_labels if use_labels else None
     )
@@ -253,6 +262,10 @@ def prepare(
     callbacks = []
     if training.get("kl_warmup_steps"):
         callbacks.append(kg_callbacks.KLWarmup(training["kl_warmup_steps"]))
+    if training.get("early_stopping"):
+        if not training.get("validation_images"):
+            raise ValueError(f"Preset {name!r}: early_stopping watches the held-back validation_images; set both.")
+        callbacks.append(keras.callbacks.EarlyStopping(restore_best_weights=True, **training["early_stopping"]))
     return Run(name, model, training, stream, dataset, steps, validation, callbacks, epochs, batch_size, seed)
 
 

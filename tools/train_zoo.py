@@ -36,10 +36,15 @@ def train(name, out_root):
 
         callbacks.append(stage_grid_callback(os.path.join(ROOT, run.training["stage_grid"])))
     start = time.time()
-    run.model.fit(run.dataset(), epochs=run.epochs, callbacks=callbacks, shuffle=False, verbose=2)
+    # Validation (the held-back training images, when the recipe sets them) only for early stopping.
+    validation = run.validation if run.training.get("early_stopping") else None
+    history = run.model.fit(
+        run.dataset(), epochs=run.epochs, callbacks=callbacks, validation_data=validation, shuffle=False, verbose=2
+    )
     seconds = time.time() - start
     metrics = runs.measure(name, run.model)
     metrics["train_seconds_cpu"] = round(seconds, 1)
+    metrics["epochs_run"] = len(history.epoch)
     print(metrics)
     path = zoo.save_entry(run.model, os.path.join(out_root, name), metadata(name, metrics), weights=True)
     print(f"Wrote {path}")

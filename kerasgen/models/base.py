@@ -29,7 +29,7 @@ IMAGE_PAIRS = "image_pairs"  # (images_a, images_b), unpaired
 BATCH_STRUCTURES = (IMAGES, LABELED_IMAGES, IMAGE_PAIRS)
 
 
-def update_moving_average(average, network, decay):
+def update_moving_average(average, network, decay, step=None):
     """average <- decay * average + (1 - decay) * network, weight by weight.
 
     Trainable weights are averaged; buffers (BatchNorm moving statistics)
@@ -39,7 +39,15 @@ def update_moving_average(average, network, decay):
         average: the network holding the moving average (same architecture).
         network: the network being trained.
         decay: the average's decay, e.g. 0.999.
+        step: optional count of updates so far. When given, the decay is
+            `min(decay, (1 + step) / (10 + step))`, the warm-up of
+            `tf.train.ExponentialMovingAverage(num_updates=...)`: early on
+            the average follows the network instead of holding on to its
+            random initial weights for thousands of steps.
     """
+    if step is not None:
+        step = ops.cast(step, "float32")
+        decay = ops.minimum(ops.cast(decay, "float32"), (1.0 + step) / (10.0 + step))
     for target, source in zip(average.weights, network.weights):
         value = ops.cast(source, target.dtype)
         if source.trainable:

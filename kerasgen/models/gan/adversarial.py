@@ -46,8 +46,9 @@ class AdversarialModel(GenerativeModel):
         latent_dim: size of z.
         latent_distribution: `"normal"` (N(0, I)) or `"uniform"` (U[-1, 1]).
         ema_decay: None, or the decay in (0, 1) of an exponential moving
-            average of the generator's weights; when set, `generate` and the
-            exported signatures use the averaged generator.
+            average of the generator's weights (warmed up over the first
+            steps, see `update_ema`); when set, `generate` and the exported
+            signatures use the averaged generator.
         seed: seed of the model's random draws and initializers.
     """
 
@@ -250,9 +251,16 @@ class AdversarialModel(GenerativeModel):
         )
 
     def update_ema(self):
-        """ema <- decay * ema + (1 - decay) * weights; buffers (BatchNorm statistics) are copied."""
+        """ema <- decay * ema + (1 - decay) * weights, with the decay warmed up over the first steps.
+
+        Buffers (BatchNorm statistics) are copied. The warm-up (decay at most
+        (1 + t) / (10 + t) after t generator steps) keeps short runs from
+        sampling a generator still half made of its random initial weights.
+        """
         if self.ema_generator is not None:
-            update_moving_average(self.ema_generator, self.generator, self.ema_decay)
+            update_moving_average(
+                self.ema_generator, self.generator, self.ema_decay, step=self.generator_optimizer.iterations
+            )
 
     # -- sampling -------------------------------------------------------------
 
