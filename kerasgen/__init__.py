@@ -39,6 +39,8 @@ def __getattr__(name):
     if name in __all__ and name != "__version__":
         import importlib
 
+        if name == "presets":
+            importlib.import_module("kerasgen.models")  # each family registers its presets
         module = importlib.import_module(f"kerasgen.{name}")
         globals()[name] = module
         return module

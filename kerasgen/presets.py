@@ -84,14 +84,12 @@ def meets(value, bar):
     return value <= limit if op == "<=" else value >= limit
 
 
-def _register_families():
-    # Each family registers its entries when kerasgen.models is imported.
-    import kerasgen.models  # noqa: F401
-
-
 def names():
-    """Sorted names of the registered entries (importing every family registers them)."""
-    _register_families()
+    """Sorted names of the registered entries.
+
+    Each family registers its entries when `kerasgen.models` is imported
+    (`kerasgen.presets`, `kerasgen.zoo` and `kerasgen.runs` import it).
+    """
     return sorted(PRESETS)
 
 

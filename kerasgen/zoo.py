@@ -33,6 +33,7 @@ import urllib.request
 
 import keras
 
+import kerasgen.models  # noqa: F401 - each family registers its presets
 from kerasgen import presets
 from kerasgen.files import writing_folder
 
@@ -345,8 +346,6 @@ def load_keras(path):
             f"{path!r} is not a .keras file. kerasgen loads full models only from "
             ".keras files (with safe_mode=True); for a zoo entry use kerasgen.zoo.load."
         )
-    import kerasgen.models  # noqa: F401 - registers the classes
-
     return keras.saving.load_model(path, safe_mode=True)
 
 
