@@ -93,6 +93,35 @@ def assert_export(model, export_dir, signature, inputs, expected, output_key="im
     return out
 
 
+def assert_signatures(model, export_dir, calls):
+    """Exports once, then calls several signatures in one fresh process and compares each with its expected output.
+
+    `calls` is a list of `(signature, inputs dict, expected, output_key)`.
+    Returns the names of the exported signatures.
+    """
+    model.export(export_dir, verbose=False)
+    folder = os.path.dirname(export_dir)
+    for i, (_, inputs, _, _) in enumerate(calls):
+        np.savez(os.path.join(folder, f"inputs{i}.npz"), **inputs)
+    plan = [(signature, os.path.join(folder, f"inputs{i}.npz"), key) for i, (signature, _, _, key) in enumerate(calls)]
+    out = run_python(
+        f"""
+        import numpy as np, tensorflow as tf
+        loaded = tf.saved_model.load({export_dir!r})
+        for i, (signature, path, key) in enumerate({plan!r}):
+            inputs = np.load(path)
+            y = loaded.signatures[signature](**{{k: tf.constant(inputs[k]) for k in inputs.files}})[key].numpy()
+            assert y.dtype == np.float32, (signature, y.dtype)
+            np.save(path.replace("inputs", "outputs").replace(".npz", ".npy"), y)
+        print(sorted(loaded.signatures.keys()))
+        """
+    )
+    for i, (signature, _, expected, _) in enumerate(calls):
+        got = np.load(os.path.join(folder, f"outputs{i}.npy"))
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4, err_msg=signature)
+    return out.strip().splitlines()[-1]
+
+
 def weights_equal(a, b):
     return all(np.array_equal(x, y) for x, y in zip(a, b))
 

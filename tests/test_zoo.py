@@ -60,6 +60,17 @@ def test_zoo_folder_agrees_with_its_registered_preset(name):
         preset["dataset"],
     )
     assert bool(meta["weights"]) == preset["training"].get("pretrained", True)
+    if meta["weights"]:
+        # The quality bars an entry is held to travel with it (docs/zoo.md shows whether each is met).
+        assert meta.get("targets", {}) == json.loads(json.dumps(preset["targets"]))
+
+
+def test_targets_are_checked_in_the_right_direction():
+    assert kerasgen.presets.meets(9.0, ["<=", 10.0]) and not kerasgen.presets.meets(11.0, ["<=", 10.0])
+    assert kerasgen.presets.meets(3.0, [">=", 2.0]) and not kerasgen.presets.meets(1.0, [">=", 2.0])
+    assert not kerasgen.presets.meets(None, ["<=", 10.0])
+    with pytest.raises(ValueError, match="must be"):
+        kerasgen.presets.register_preset("x", {}, "", "", "", {}, targets={"fid_digits": ["<", 1]})
 
 
 def test_every_model_entry_is_registered():

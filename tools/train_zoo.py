@@ -83,10 +83,10 @@ def reevaluate(name, out_root):
     folder = os.path.join(out_root, name)
     model = zoo.load(folder)
     meta = zoo.metadata(folder)
-    seconds = meta.get("metrics", {}).get("train_seconds_cpu")
-    meta["metrics"] = runs.measure(name, model)
-    if seconds is not None:
-        meta["metrics"]["train_seconds_cpu"] = seconds
+    # What training recorded about itself stays; the measured figures are replaced.
+    kept = {k: v for k, v in meta.get("metrics", {}).items() if k in ("train_seconds_cpu", "epochs_run")}
+    meta["metrics"] = {**runs.measure(name, model), **kept}
+    meta["targets"] = presets.get(name)["targets"]
     print(meta["metrics"])
     with files.writing_file(os.path.join(folder, zoo.METADATA_FILE), suffix=".json") as tmp:
         with open(tmp, "w") as f:
