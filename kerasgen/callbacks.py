@@ -76,7 +76,12 @@ class SampleGrid(keras.callbacks.Callback):
             return []
         paths = []
         # The model says what it draws: samples, reconstructions, translations.
-        for name, (images, columns) in self.model.sample_figures(self.latents, self.images).items():
+        # A tensor: the model takes it as [-1, 1] as it is (the check for
+        # ambiguous [0, 1] arrays is for arrays a user hands over).
+        import tensorflow as tf
+
+        real = None if self.images is None else tf.constant(self.images)
+        for name, (images, columns) in self.model.sample_figures(self.latents, real).items():
             path = os.path.join(self.directory, f"{name}_epoch_{epoch:04d}.png")
             paths.append(save_image_grid(images, path, columns))
             self._summary(name, images, epoch)

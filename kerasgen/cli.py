@@ -63,25 +63,61 @@ def _flag(key):
 
 
 def _resume_settings(args, out):
-    """The run's recorded settings; a flag given again must agree with them."""
+    """The run's recorded settings; a flag given again must agree with them.
+
+    A run written before run.json was recorded at the start (checkpoints but
+    no run.json) resumes with the flags as given. Settings the file does
+    not hold are taken from the flags.
+    """
     path = os.path.join(out, RUN_FILE)
     if not os.path.isfile(path):
+        if os.path.isdir(os.path.join(out, "checkpoints")):
+            print(f"{out} has no {RUN_FILE}: resuming with the settings given on the command line.")
+            return {}
         raise FileNotFoundError(f"--resume given but {out} holds no run to resume ({RUN_FILE} is missing).")
     with open(path) as f:
         recorded = json.load(f)
     if recorded.get("entry") != args.name:
         raise ValueError(f"{out} holds a run of {recorded.get('entry')!r}, not {args.name!r}.")
     for key in RUN_SETTINGS:
-        given, kept = getattr(args, key), recorded.get(key)
+        if key not in recorded:
+            continue
+        given, kept = getattr(args, key), recorded[key]
         if key == "image_shape" and given is not None:
-            given = list(given)
+            given = None if given == "data" else list(given)  # "data" was resolved to the recorded shape
         if given is not None and given != kept:
             raise ValueError(
                 f"{_flag(key)} {given} conflicts with the run's recorded {key} {kept} ({path}); a resumed run "
                 "keeps its own settings: leave the flag out, or start a new run with --out."
             )
         setattr(args, key, tuple(kept) if key == "image_shape" and kept is not None else kept)
+    if args.data is not None and not _is_user_source(args.data):
+        args.data = None  # older run.json files recorded the recipe's embedded data ("mnist") here
     return recorded
+
+
+def _is_user_source(source):
+    return str(source).startswith("tfds:") or os.path.exists(str(source))
+
+
+def _looks_like_run(out):
+    return any(os.path.exists(os.path.join(out, name)) for name in (RUN_FILE, "checkpoints", "history.csv"))
+
+
+def _check_overwrite(args, out):
+    """--overwrite replaces a run, never a folder that is not one or that holds the training data."""
+    if not (args.overwrite and _out_dir_state(out)):
+        return
+    if not _looks_like_run(out):
+        raise ValueError(
+            f"--overwrite refuses to delete {out}: it holds no kerasgen run ({RUN_FILE}, checkpoints/). "
+            "Choose another --out."
+        )
+    for source in (args.data, args.data_b):
+        if source and os.path.exists(str(source)):
+            inside = os.path.abspath(str(source)) + os.sep
+            if inside.startswith(out + os.sep) or out.startswith(inside):
+                raise ValueError(f"--overwrite refuses to delete {out}: the training data {source} is there.")
 
 
 def cmd_train(args):
@@ -101,6 +137,7 @@ def cmd_train(args):
         return 2
     if args.resume:
         _resume_settings(args, out)
+    _check_overwrite(args, out)
     if args.image_shape == "data":
         from kerasgen import data
 
@@ -180,8 +217,14 @@ def _train(args, out, state_dir):
         )
     elif chief:
         if args.overwrite and os.path.isdir(out):
-            shutil.rmtree(out)
+            # The old run is set aside, and deleted only once the new one has
+            # finished: a new run that fails gives it back.
+            replaced = out + ".replaced"
+            if os.path.exists(replaced):
+                shutil.rmtree(replaced)
+            os.rename(out, replaced)
         os.makedirs(out, exist_ok=True)
+    if chief:
         with files.writing_file(os.path.join(out, RUN_FILE), suffix=".json") as tmp, open(tmp, "w") as f:
             json.dump(settings, f, indent=2)
 
@@ -199,17 +242,22 @@ def _train(args, out, state_dir):
         cbs.append(keras.callbacks.TensorBoard(tensorboard, write_graph=False))
     cbs.extend(run.callbacks)
     fit_args = dict(validation_data=val_ds, callbacks=cbs, shuffle=False, verbose=args.verbose)
+    replaced = out + ".replaced"
     try:
         _fit_from(model, stream, step, steps_per_epoch, epochs, fit_args)
     except BaseException:
         # A run that fails before its first checkpoint leaves nothing behind,
-        # so the same command can simply be run again.
+        # so the same command can simply be run again; a run it was replacing comes back.
         if chief and not args.resume and not os.path.isdir(state_dir):
             shutil.rmtree(out, ignore_errors=True)
+            if os.path.isdir(replaced):
+                os.rename(replaced, out)
         raise
     if chief:
         model.save(os.path.join(out, "model.keras"))
         model.export(os.path.join(out, "export"), overwrite=True, verbose=False)
+        if os.path.isdir(replaced):
+            shutil.rmtree(replaced)
         print(f"Run written to {out}: samples/, checkpoints/, model.keras, export/ (SavedModel), {RUN_FILE}")
     return 0
 
@@ -273,7 +321,15 @@ def cmd_eval(args):
     model = _load_for_inference(args.name, args.weights)
     model.compile()
     if args.data:
-        heldout, labels = runs.user_heldout(model, args.data, data_dir=args.data_dir, limit=args.limit)
+        # A run's model.keras sits beside its run.json, which names its classes.
+        recorded = os.path.join(os.path.dirname(os.path.abspath(args.name)), RUN_FILE)
+        class_names = None
+        if args.name.endswith(".keras") and os.path.isfile(recorded):
+            with open(recorded) as f:
+                class_names = json.load(f).get("class_names")
+        heldout, labels = runs.user_heldout(
+            model, args.data, data_dir=args.data_dir, limit=args.limit, class_names=class_names
+        )
         results = evaluation.evaluate(model, heldout, labels, num_importance_samples=args.importance_samples)
         results["heldout"] = f"{len(heldout)} images of {args.data}"
     elif args.name in presets.names() and not args.weights:
@@ -386,7 +442,9 @@ def _load_tensorflow_quietly():
             os.dup2(devnull, 2)
             import tensorflow as tf
 
-            tf.constant(0)  # the first op probes for devices
+            # Probes CUDA (its failure lines go to /dev/null) without starting
+            # the runtime, which multi-worker strategies must configure first.
+            tf.config.list_physical_devices("GPU")
             import tensorflow_probability  # noqa: F401
         finally:
             os.dup2(saved, 2)

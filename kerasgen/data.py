@@ -27,7 +27,14 @@ def _image_extensions():
     from PIL import Image
 
     Image.init()
-    return tuple(sorted(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN))
+    # Formats Pillow only recognizes (stubs needing outside handlers, or video
+    # and vector files) would fail as "bad images"; they are skipped instead.
+    not_pictures = {"BUFR", "GRIB", "HDF5", "MPEG", "EPS", "WMF", "FITS"}
+    return tuple(
+        sorted(
+            ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN and fmt not in not_pictures
+        )
+    )
 
 
 IMAGE_EXTENSIONS = _image_extensions()
@@ -461,10 +468,28 @@ def read_attributes(path, attributes=None, images_dir=None):
     return files, labels, wanted
 
 
-_MODE_CHANNELS = {"1": 1, "L": 1, "LA": 1, "I": 1, "I;16": 1, "I;16B": 1, "I;16L": 1, "F": 1}
+def _image_headers(directory, limit):
+    """(path, size, mode) of up to `limit` image files under `directory`, from their headers only."""
+    from PIL import Image
+
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        for fname in sorted(files):
+            if fname.startswith(".") or not fname.lower().endswith(IMAGE_EXTENSIONS):
+                continue
+            path = os.path.join(root, fname)
+            try:
+                with Image.open(path) as img:  # reads the header, decodes nothing
+                    found.append((path, img.size, img.mode))
+            except Exception:
+                continue  # a bad file is reported when the data is read
+            if len(found) >= limit:
+                return found
+    return found
 
 
-def source_image_shape(source, data_dir=None, strict=True):
+def source_image_shape(source, data_dir=None):
     """`(height, width, channels)` of a folder's first image (channels as `source_channels`) or a tfds dataset's images.
 
     Example:
@@ -479,19 +504,25 @@ def source_image_shape(source, data_dir=None, strict=True):
         if shape is None or None in shape:
             raise ValueError(f"{source} has images of varying size ({shape}): give the shape (H,W,C).")
         return tuple(int(d) for d in shape)
-    from PIL import Image
+    directory = os.fspath(source)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"Image folder {directory!r} does not exist.")
+    headers = _image_headers(directory, 1)
+    if not headers:
+        raise ValueError(f"Image folder {directory!r} contains no readable images.")
+    width, height = headers[0][1]
+    return height, width, source_channels(directory)
 
-    path = _scan_folder(os.fspath(source), strict)[0][0]
-    with Image.open(path) as img:
-        width, height = img.size
-    return height, width, source_channels(source, strict=strict)
+
+_MODE_CHANNELS = {"1": 1, "L": 1, "LA": 1, "I": 1, "I;16": 1, "I;16B": 1, "I;16L": 1, "F": 1}
 
 
-def source_channels(source, data_dir=None, split="train", strict=True):
-    """Channels of the images in a folder (1 when every file is grayscale, else 3) or a tfds dataset.
+def source_channels(source, data_dir=None, sample=1000):
+    """Channels of a folder's images (1 when its first `sample` files are all grayscale, else 3) or a tfds dataset's.
 
-    Lets a caller refuse, before training, a model whose channel count does
-    not match the data. Returns None when the source does not say.
+    Only file headers are read. Lets a caller refuse, before training, a
+    model whose channel count does not match the data. Returns None when the
+    source does not say.
     """
     if isinstance(source, str) and source.startswith("tfds:"):
         import tensorflow_datasets as tfds
@@ -502,8 +533,10 @@ def source_channels(source, data_dir=None, split="train", strict=True):
         except Exception:
             return None
         return None if shape is None or shape[-1] is None else int(shape[-1])
-    if isinstance(source, (str, os.PathLike)):
-        modes = {mode for _, (_, mode) in _scan_folder(os.fspath(source), strict)}
+    if isinstance(source, (str, os.PathLike)) and os.path.isdir(os.fspath(source)):
+        modes = {mode for _, _, mode in _image_headers(os.fspath(source), sample)}
+        if not modes:
+            return None
         return 1 if modes <= set(_MODE_CHANNELS) else 3
     return None
 

@@ -91,7 +91,7 @@ def evaluate(model, heldout, labels=None, num_importance_samples=1000, seed=0, r
         # sit in the right region, without the prior's shape, score like it.
         codes = np.asarray(model.encode(x), dtype=np.float64)
         gaussian = np.random.default_rng(seed).multivariate_normal(
-            codes.mean(axis=0), np.cov(codes, rowvar=False), size=len(codes)
+            codes.mean(axis=0), np.atleast_2d(np.cov(codes, rowvar=False)), size=len(codes)
         )
         prior = np.asarray(model.sample_latents(len(x), seed=seed))
         results["prior_mmd_gaussian_baseline"] = distributions.maximum_mean_discrepancy(gaussian, prior)

@@ -73,6 +73,11 @@ def writing_file(path, suffix=""):
     os.close(fd)
     try:
         yield tmp
+        # mkstemp makes the file private; the finished file gets the usual
+        # permissions (0666 less the umask), as open() would give it.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -85,11 +85,12 @@ def meets(value, bar):
 
 
 def names():
-    """Sorted names of the registered entries.
+    """Sorted names of the registered entries."""
+    # Each family registers its entries when kerasgen.models is imported; the
+    # import is deferred so that registering (which runs during that import)
+    # does not need it.
+    import kerasgen.models  # noqa: F401
 
-    Each family registers its entries when `kerasgen.models` is imported
-    (`kerasgen.presets`, `kerasgen.zoo` and `kerasgen.runs` import it).
-    """
     return sorted(PRESETS)
 
 

@@ -303,7 +303,7 @@ def measure(name, model, num_importance_samples=1000):
     )
 
 
-def user_heldout(model, source, data_dir=None, limit=1000):
+def user_heldout(model, source, data_dir=None, limit=1000, class_names=None):
     """Up to `limit` held-out images (and labels, for a conditional model) of the user's data, at the model's shape.
 
     A conditional model reads labels from one sub-folder per class (or a
@@ -319,8 +319,16 @@ def user_heldout(model, source, data_dir=None, limit=1000):
         )
     labeled = model.batch_structure == LABELED_IMAGES
     labels = data.INFERRED if labeled and not str(source).startswith("tfds:") else None
+    if labels and class_names is not None and data.class_names(source) != list(class_names):
+        raise ValueError(
+            f"{source!r} has the class folders {data.class_names(source)} but the model was trained on "
+            f"{list(class_names)}: label i must mean the same class in both."
+        )
     kwargs = dict(data_dir=data_dir) if str(source).startswith("tfds:") else {}
-    ds = data.dataset(source, model.image_shape, batch_size=250, shuffle=False, labels=labels, split="test", **kwargs)
+    # A seeded shuffle, so that `limit` images span every class folder.
+    ds = data.dataset(
+        source, model.image_shape, batch_size=250, shuffle=True, seed=0, labels=labels, split="test", **kwargs
+    )
     images, classes = [], []
     for batch in ds.take(-(-limit // 250)):
         image, label = batch if isinstance(batch, tuple) else (batch, None)
@@ -332,6 +340,7 @@ def user_heldout(model, source, data_dir=None, limit=1000):
             f"{type(model).__name__} is conditional: {source!r} must give labels (one sub-folder per class)."
         )
     images = np.concatenate(images)[:limit]
-    if len(images) < 2:
-        raise ValueError(f"{source!r} gives {len(images)} image(s); at least 2 are needed to score a model.")
+    if len(images) < 4:
+        # Precision and recall need more images than their k = 3 neighbours.
+        raise ValueError(f"{source!r} gives {len(images)} image(s); at least 4 are needed to score a model.")
     return images, (np.concatenate(classes)[:limit] if classes else None)

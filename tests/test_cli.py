@@ -225,3 +225,31 @@ def test_eval_on_your_data_and_never_silently_on_digits(tmp_path, capsys):
     results = json.loads(capsys.readouterr().out)
     assert results["heldout"] == f"6 images of {faces}"
     assert results["fid_digits"] > 0 and 0 <= results["precision_digits"] <= 1
+
+
+def test_overwrite_replaces_only_a_run_and_gives_it_back_when_the_new_one_fails(tmp_path, capsys, monkeypatch):
+    photos = _folder(tmp_path / "photos", 4, size=(16, 16))
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "thesis.tex").write_text("not a run")
+    args = ["train", "vae", "--data", photos, "--image-shape", "16,16,1", "--out", str(out), "--verbose", "0"]
+    args += ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "2", "--overwrite"]
+    assert cli.main(args) == 2
+    assert "holds no kerasgen run" in capsys.readouterr().err
+    assert (out / "thesis.tex").exists()
+
+    (out / "thesis.tex").unlink()
+    (out / "run.json").write_text('{"entry": "vae"}')
+    (out / "history.csv").write_text("epoch,loss\n0,1.0\n")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(cli, "_fit_from", broken)
+    try:
+        cli.main(args)
+    except RuntimeError:
+        pass
+    # The new run failed before its first checkpoint: the old one is back, untouched.
+    assert (out / "history.csv").read_text() == "epoch,loss\n0,1.0\n"
+    assert not (tmp_path / "run.replaced").exists()
