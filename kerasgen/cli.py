@@ -165,6 +165,7 @@ def _train(args, out, state_dir):
 
     from kerasgen import callbacks as kg_callbacks
     from kerasgen import data, distribute, files, runs
+    from kerasgen.models.base import LABELED_IMAGES
 
     if args.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -203,10 +204,11 @@ def _train(args, out, state_dir):
         "precision": args.precision,
         "strategy": args.strategy,
     }
-    if args.data and model.batch_structure == "labeled_images" and not str(args.data).startswith("tfds:"):
+    if args.data and model.batch_structure == LABELED_IMAGES and not str(args.data).startswith("tfds:"):
         settings["class_names"] = data.class_names(args.data)
 
     chief = distribute.is_chief(strategy)
+    replaced = out + ".replaced"
     step = 0
     if args.resume:
         with strategy.scope():
@@ -219,7 +221,6 @@ def _train(args, out, state_dir):
         if args.overwrite and os.path.isdir(out):
             # The old run is set aside, and deleted only once the new one has
             # finished: a new run that fails gives it back.
-            replaced = out + ".replaced"
             if os.path.exists(replaced):
                 shutil.rmtree(replaced)
             os.rename(out, replaced)
@@ -242,7 +243,6 @@ def _train(args, out, state_dir):
         cbs.append(keras.callbacks.TensorBoard(tensorboard, write_graph=False))
     cbs.extend(run.callbacks)
     fit_args = dict(validation_data=val_ds, callbacks=cbs, shuffle=False, verbose=args.verbose)
-    replaced = out + ".replaced"
     try:
         _fit_from(model, stream, step, steps_per_epoch, epochs, fit_args)
     except BaseException:

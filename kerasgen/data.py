@@ -244,6 +244,15 @@ def as_model_images(images, image_shape=None, value_range=None, name="images"):
     return to_model_range(images, value_range=value_range, name=name)
 
 
+def _visible_files(directory):
+    """Paths of the files under `directory`, recursively, in sorted order, hidden files left out."""
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        for fname in sorted(files):
+            if not fname.startswith("."):
+                yield os.path.join(root, fname)
+
+
 def scan_folder(directory, strict=True):
     """Lists and checks every image file under `directory`, recursively.
 
@@ -270,29 +279,24 @@ def _scan_folder(directory, strict):
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"Image folder {directory!r} does not exist.")
     paths, bad, skipped = [], [], []
-    for root, dirs, files in os.walk(directory):
-        dirs.sort()
-        for fname in sorted(files):
-            if fname.startswith("."):
-                continue
-            path = os.path.join(root, fname)
-            # Files that do not claim to be images (README.txt, labels.csv)
-            # are skipped; files that claim to be images are checked.
-            if not fname.lower().endswith(IMAGE_EXTENSIONS):
-                skipped.append(path)
-                continue
-            try:
-                with Image.open(path) as img:
-                    if img.width * img.height > MAX_IMAGE_PIXELS:
-                        raise ValueError(
-                            f"{img.width}x{img.height} pixels is larger than the limit of {MAX_IMAGE_PIXELS} pixels"
-                        )
-                    img.load()
-                    kind = (img.format, img.mode)
-            except Exception as e:  # Pillow raises many types for bad files.
-                bad.append((path, f"{type(e).__name__}: {e}"))
-                continue
-            paths.append((path, kind))
+    for path in _visible_files(directory):
+        # Files that do not claim to be images (README.txt, labels.csv)
+        # are skipped; files that claim to be images are checked.
+        if not path.lower().endswith(IMAGE_EXTENSIONS):
+            skipped.append(path)
+            continue
+        try:
+            with Image.open(path) as img:
+                if img.width * img.height > MAX_IMAGE_PIXELS:
+                    raise ValueError(
+                        f"{img.width}x{img.height} pixels is larger than the limit of {MAX_IMAGE_PIXELS} pixels"
+                    )
+                img.load()
+                kind = (img.format, img.mode)
+        except Exception as e:  # Pillow raises many types for bad files.
+            bad.append((path, f"{type(e).__name__}: {e}"))
+            continue
+        paths.append((path, kind))
     if bad:
         report = "\n".join(f"  {p}: {why}" for p, why in bad)
         if strict:
@@ -473,20 +477,25 @@ def _image_headers(directory, limit):
     from PIL import Image
 
     found = []
-    for root, dirs, files in os.walk(directory):
-        dirs.sort()
-        for fname in sorted(files):
-            if fname.startswith(".") or not fname.lower().endswith(IMAGE_EXTENSIONS):
-                continue
-            path = os.path.join(root, fname)
-            try:
-                with Image.open(path) as img:  # reads the header, decodes nothing
-                    found.append((path, img.size, img.mode))
-            except Exception:
-                continue  # a bad file is reported when the data is read
-            if len(found) >= limit:
-                return found
+    for path in _visible_files(directory):
+        if not path.lower().endswith(IMAGE_EXTENSIONS):
+            continue
+        try:
+            with Image.open(path) as img:  # reads the header, decodes nothing
+                found.append((path, img.size, img.mode))
+        except Exception:
+            continue  # a bad file is reported when the data is read
+        if len(found) >= limit:
+            break
     return found
+
+
+def _tfds_image_shape(source, data_dir):
+    """The declared shape of a `"tfds:NAME"` dataset's image feature (from its builder; nothing is read)."""
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(source[5:], data_dir=None if data_dir is None else os.path.expanduser(data_dir))
+    return builder.info.features["image"].shape
 
 
 def source_image_shape(source, data_dir=None):
@@ -497,10 +506,7 @@ def source_image_shape(source, data_dir=None):
     (64, 64, 3)
     """
     if isinstance(source, str) and source.startswith("tfds:"):
-        import tensorflow_datasets as tfds
-
-        builder = tfds.builder(source[5:], data_dir=None if data_dir is None else os.path.expanduser(data_dir))
-        shape = builder.info.features["image"].shape
+        shape = _tfds_image_shape(source, data_dir)
         if shape is None or None in shape:
             raise ValueError(f"{source} has images of varying size ({shape}): give the shape (H,W,C).")
         return tuple(int(d) for d in shape)
@@ -525,11 +531,8 @@ def source_channels(source, data_dir=None, sample=1000):
     source does not say.
     """
     if isinstance(source, str) and source.startswith("tfds:"):
-        import tensorflow_datasets as tfds
-
         try:
-            builder = tfds.builder(source[5:], data_dir=None if data_dir is None else os.path.expanduser(data_dir))
-            shape = builder.info.features["image"].shape
+            shape = _tfds_image_shape(source, data_dir)
         except Exception:
             return None
         return None if shape is None or shape[-1] is None else int(shape[-1])

@@ -122,7 +122,9 @@ def sample_quality(model, real, seed=0, reference=None):
     from kerasgen import metrics
 
     real = at_size(real, model.image_shape)
-    quality = metrics.evaluate_generator(model.generate, real, n=len(real), seed=seed, features="digits")
+    # One set of samples serves every figure below.
+    samples = model.generate(len(real), seed=seed)
+    quality = metrics.evaluate_generator(lambda n, seed: samples[:n], real, n=len(real), seed=seed, features="digits")
     results = {f"{k}_digits": quality[k] for k in ("fid", "kid", "kid_std", "precision", "recall")}
     resized = "" if tuple(real.shape[1:3]) == (28, 28) else f" resized to {real.shape[1]}x{real.shape[2]}"
     results["sample_quality_protocol"] = (
@@ -135,9 +137,8 @@ def sample_quality(model, real, seed=0, reference=None):
         results["reference_fid_digits_train_vs_test"] = metrics.fid(real, reference[: len(real)])
         # Samples closer to a training image than 95% of held-out images are
         # flagged: a model that copies its training set scores near 1.
-        samples = model.generate(len(real), seed=seed)
         results.update(metrics.memorization(samples, reference, real, features="digits"))
-    results["resolution"] = int(model.generate(1, seed=seed).shape[1])
+    results["resolution"] = int(samples.shape[1])
     return results
 
 

@@ -319,11 +319,13 @@ def user_heldout(model, source, data_dir=None, limit=1000, class_names=None):
         )
     labeled = model.batch_structure == LABELED_IMAGES
     labels = data.INFERRED if labeled and not str(source).startswith("tfds:") else None
-    if labels and class_names is not None and data.class_names(source) != list(class_names):
-        raise ValueError(
-            f"{source!r} has the class folders {data.class_names(source)} but the model was trained on "
-            f"{list(class_names)}: label i must mean the same class in both."
-        )
+    if labels and class_names is not None:
+        found = data.class_names(source)
+        if found != list(class_names):
+            raise ValueError(
+                f"{source!r} has the class folders {found} but the model was trained on "
+                f"{list(class_names)}: label i must mean the same class in both."
+            )
     kwargs = dict(data_dir=data_dir) if str(source).startswith("tfds:") else {}
     # A seeded shuffle, so that `limit` images span every class folder.
     ds = data.dataset(
