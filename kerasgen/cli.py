@@ -32,6 +32,7 @@ def cmd_list(args):
 RUN_SETTINGS = (
     "data",
     "data_b",
+    "attributes",
     "data_dir",
     "image_shape",
     "epochs",
@@ -165,11 +166,16 @@ def _train(args, out, state_dir):
 
     from kerasgen import callbacks as kg_callbacks
     from kerasgen import data, distribute, files, runs
-    from kerasgen.models.base import LABELED_IMAGES
+    from kerasgen.models.base import DOMAIN_IMAGES, LABELED_IMAGES
 
     if args.deterministic:
         tf.config.experimental.enable_op_determinism()
     strategy = distribute.strategy(args.strategy)
+    if args.attributes and (not args.data or data.attribute_file(args.data) is None):
+        raise ValueError(
+            f"--attributes names columns of an attribute file, but {args.data or 'the embedded data'} has none "
+            f"({data.CELEBA_ATTRIBUTE_FILE} or a CSV); a folder of sub-folders gives one-of-N domains."
+        )
     # Everything that can fail on the user's input (data, shapes, recipe) fails
     # here, before a folder is created or an old run replaced.
     run = runs.prepare(
@@ -184,6 +190,7 @@ def _train(args, out, state_dir):
         seed=args.seed,
         strategy=strategy,
         image_shape=args.image_shape,
+        training_overrides={"attributes": args.attributes} if args.attributes else None,
     )
     model, stream, val_ds = run.model, run.stream, run.validation
     steps_per_epoch, epochs = run.steps_per_epoch, run.epochs
@@ -195,6 +202,7 @@ def _train(args, out, state_dir):
         "entry": args.name,
         "data": args.data,
         "data_b": args.data_b,
+        "attributes": args.attributes,
         "data_dir": args.data_dir,
         "image_shape": list(model.image_shape),
         "epochs": epochs,
@@ -206,6 +214,8 @@ def _train(args, out, state_dir):
     }
     if args.data and model.batch_structure == LABELED_IMAGES and not str(args.data).startswith("tfds:"):
         settings["class_names"] = data.class_names(args.data)
+    if model.batch_structure == DOMAIN_IMAGES:
+        settings["label_groups"] = model.get_config()["label_groups"]
 
     chief = distribute.is_chief(strategy)
     replaced = out + ".replaced"
@@ -364,7 +374,15 @@ def build_parser():
         "--data",
         help="your data instead of the embedded digits: an image folder or tfds:NAME; for a conditional model a "
         "folder with one sub-folder per class; for a translation model a folder holding trainA/ and trainB/, "
-        "tfds:NAME with those splits, or domain A (with --data-b)",
+        "tfds:NAME with those splits, or domain A (with --data-b); for a multi-domain model (StarGAN) a folder "
+        "with one sub-folder per domain, or CelebA's folder (list_attr_celeba.txt), or a folder with a CSV "
+        "'filename,attr1,...' beside its images",
+    )
+    p.add_argument(
+        "--attributes",
+        type=lambda text: [a.strip() for a in text.split(",") if a.strip()],
+        help="multi-domain models on an attribute file: the attributes to learn, e.g. Black_Hair,Blond_Hair,Male "
+        "(default: the recipe's, or every column)",
     )
     p.add_argument("--data-b", help="domain B's image folder or tfds:NAME (translation models)")
     p.add_argument("--data-dir", help="tfds data directory")

@@ -274,37 +274,17 @@ def scan_folder(directory, strict=True):
 
 def _scan_folder(directory, strict):
     """`scan_folder`, with each good file's Pillow (format, mode)."""
-    from PIL import Image
-
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"Image folder {directory!r} does not exist.")
-    paths, bad, skipped = [], [], []
+    paths, skipped = [], []
     for path in _visible_files(directory):
         # Files that do not claim to be images (README.txt, labels.csv)
         # are skipped; files that claim to be images are checked.
         if not path.lower().endswith(IMAGE_EXTENSIONS):
             skipped.append(path)
             continue
-        try:
-            with Image.open(path) as img:
-                if img.width * img.height > MAX_IMAGE_PIXELS:
-                    raise ValueError(
-                        f"{img.width}x{img.height} pixels is larger than the limit of {MAX_IMAGE_PIXELS} pixels"
-                    )
-                img.load()
-                kind = (img.format, img.mode)
-        except Exception as e:  # Pillow raises many types for bad files.
-            bad.append((path, f"{type(e).__name__}: {e}"))
-            continue
-        paths.append((path, kind))
-    if bad:
-        report = "\n".join(f"  {p}: {why}" for p, why in bad)
-        if strict:
-            raise ValueError(
-                f"{len(bad)} bad file(s) in image folder {directory!r}:\n{report}\n"
-                "Remove them, or pass strict=False to leave them out."
-            )
-        warnings.warn(f"Leaving out {len(bad)} bad file(s) in {directory!r}:\n{report}", stacklevel=2)
+        paths.append(path)
+    paths = _check_image_files(paths, f"image folder {directory!r}", strict)
     if skipped:
         examples = ", ".join(os.path.relpath(p, directory) for p in skipped[:3])
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
@@ -319,6 +299,34 @@ def _scan_folder(directory, strict):
             "(kerasgen.data.IMAGE_EXTENSIONS)."
         )
     return paths
+
+
+def _check_image_files(paths, where, strict=True):
+    """`(path, (format, mode))` of each file Pillow fully decodes; bad files are an error (or left out)."""
+    from PIL import Image
+
+    good, bad = [], []
+    for path in paths:
+        try:
+            with Image.open(path) as img:
+                if img.width * img.height > MAX_IMAGE_PIXELS:
+                    raise ValueError(
+                        f"{img.width}x{img.height} pixels is larger than the limit of {MAX_IMAGE_PIXELS} pixels"
+                    )
+                img.load()
+                kind = (img.format, img.mode)
+        except Exception as e:  # Pillow raises many types for bad files.
+            bad.append((path, f"{type(e).__name__}: {e}"))
+            continue
+        good.append((path, kind))
+    if bad:
+        report = "\n".join(f"  {p}: {why}" for p, why in bad)
+        if strict:
+            raise ValueError(
+                f"{len(bad)} bad file(s) in {where}:\n{report}\nRemove them, or pass strict=False to leave them out."
+            )
+        warnings.warn(f"Leaving out {len(bad)} bad file(s) in {where}:\n{report}", stacklevel=3)
+    return good
 
 
 def class_names(directory):
@@ -470,6 +478,133 @@ def read_attributes(path, attributes=None, images_dir=None):
                 f"{' ...' if len(missing) > 3 else ''}."
             )
     return files, labels, wanted
+
+
+CELEBA_ATTRIBUTE_FILE = "list_attr_celeba.txt"
+
+
+def _attribute_file_in(folder):
+    """The attribute file of a folder: CelebA's (beside the images or in Anno/), or its one top-level CSV."""
+    for candidate in (os.path.join(folder, CELEBA_ATTRIBUTE_FILE), os.path.join(folder, "Anno", CELEBA_ATTRIBUTE_FILE)):
+        if os.path.isfile(candidate):
+            return candidate
+    csvs = sorted(f for f in os.listdir(folder) if f.lower().endswith(".csv") and not f.startswith("."))
+    if len(csvs) > 1:
+        raise ValueError(f"{folder!r} holds several CSV files {csvs}: pass the attribute file itself.")
+    return os.path.join(folder, csvs[0]) if csvs else None
+
+
+def _images_folder_for(attribute_file, first_file):
+    """Where the files an attribute file names live: its folder, or CelebA's img_align_celeba/ beside or above it."""
+    here = os.path.dirname(os.path.abspath(attribute_file))
+    candidates = [
+        here,
+        os.path.join(here, "img_align_celeba"),
+        os.path.join(here, "img_align_celeba", "img_align_celeba"),
+        os.path.join(os.path.dirname(here), "Img", "img_align_celeba"),
+        os.path.join(os.path.dirname(here), "img_align_celeba"),
+    ]
+    for candidate in candidates:
+        if os.path.isfile(os.path.join(candidate, first_file)):
+            return candidate
+    raise ValueError(
+        f"{attribute_file} names {first_file!r}, which is in none of {', '.join(repr(c) for c in candidates)}: "
+        "put the images beside the attribute file (or CelebA's img_align_celeba/ there)."
+    )
+
+
+def attribute_file(source):
+    """The attribute file a multi-domain source holds (`domain_source`'s layouts), or None for class folders."""
+    source = os.fspath(source)
+    if os.path.isfile(source):
+        return source
+    if not os.path.isdir(source):
+        raise FileNotFoundError(f"{source!r} is neither a folder nor an attribute file.")
+    return _attribute_file_in(source)
+
+
+def domain_source(source, attributes=None, strict=True):
+    """Reads and checks the domains of a user's data: class sub-folders, or an attribute file with its images.
+
+    Layouts:
+    - a folder with one sub-folder per domain (`photos/summer/*.jpg`,
+      `photos/winter/*.jpg`): one-of-N domains named by the folders;
+    - CelebA: a folder holding `list_attr_celeba.txt` (or `Anno/` with it)
+      and the images (beside it or in `img_align_celeba/`), or the attribute
+      file itself: binary attributes;
+    - a folder holding one CSV `filename,attr1,attr2,...` beside the images,
+      or that CSV file: binary attributes.
+
+    Every image is decoded once here (bad files are reported by path, or
+    left out with `strict=False`), so nothing fails mid-epoch.
+
+    Args:
+        source: the folder or the attribute file.
+        attributes: for an attribute file, the attributes to keep in this
+            order (all of them when None).
+        strict: whether a bad image file is an error.
+
+    Returns:
+        dict: `names` (domain or attribute names), `multi_label` (True for
+        attributes), `files` (image paths), `labels` (int domain indices, or
+        0/1 float32 attribute vectors `(n, k)`), one per file.
+    """
+    found_file = attribute_file(source)
+    if found_file is None:
+        if attributes is not None:
+            raise ValueError(
+                f"{source!r} has no attribute file ({CELEBA_ATTRIBUTE_FILE} or a CSV) to read the attributes "
+                f"{list(attributes)} from; its sub-folders are read as one-of-N domains."
+            )
+        names, scanned, ids = _scan_class_folders(os.fspath(source), strict)
+        labels = np.asarray(ids, "int32")
+        multi_label = False
+    else:
+        files, labels, names = read_attributes(found_file, attributes)
+        folder = _images_folder_for(found_file, files[0])
+        files, labels, names = read_attributes(found_file, names, images_dir=folder)
+        for column, name in enumerate(names):
+            count = int(labels[:, column].sum())
+            if count in (0, len(labels)):
+                raise ValueError(
+                    f"{found_file}: attribute {name!r} is {'on' if count else 'off'} for all {len(labels)} images, "
+                    "so one of its domains is empty; leave it out or add images of the other domain."
+                )
+        scanned = _check_image_files(files, f"the images of {found_file}", strict)
+        kept = {path for path, _ in scanned}
+        labels = labels[[f in kept for f in files]]
+        multi_label = True
+    return {
+        "names": names,
+        "multi_label": multi_label,
+        "files": [path for path, _ in scanned],
+        "labels": labels,
+        "_scanned": scanned,
+    }
+
+
+def domain_dataset(source, image_shape, attributes=None, batch_size=16, strict=True, **kwargs):
+    """A batched dataset `(images, labels)` of a user's multi-domain data (see `domain_source`).
+
+    Labels are int domain indices for class sub-folders and 0/1 attribute
+    vectors for an attribute file. Other keyword arguments go to `dataset`
+    (shuffle, seed, repeat, augment, ...).
+
+    Args:
+        source: a folder or attribute file, or what `domain_source` returned
+            for it (its files are then not decoded again).
+        image_shape: `(height, width, channels)` of the model.
+        attributes: the attributes of an attribute file to keep.
+        batch_size: images per batch.
+        strict: whether a bad image file is an error.
+
+    Example:
+    >>> ds = kerasgen.data.domain_dataset("celeba/", (128, 128, 3), ["Black_Hair", "Blond_Hair", "Male"])
+    """
+    found = source if isinstance(source, dict) else domain_source(source, attributes, strict)
+    images = _folder_source(found["_scanned"], image_shape[-1])
+    pairs = tf.data.Dataset.zip((images, tf.data.Dataset.from_tensor_slices(found["labels"])))
+    return dataset(pairs, image_shape, batch_size=batch_size, **kwargs)
 
 
 def _image_headers(directory, limit):
@@ -1077,4 +1212,87 @@ def mnist_translation_task():
         "train_b": ink_transform(train[half:]),
         "test_a": test,
         "test_b": ink_transform(test),
+    }
+
+
+# The attributes of the multi-domain task, in the order of its label vectors.
+DOMAIN_ATTRIBUTES = ("thick", "blurred", "inverted")
+
+
+def _dilate(x):
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=-1.0)
+    h, w = x.shape[1:3]
+    return np.max(np.stack([padded[:, i : i + h, j : j + w] for i in range(3) for j in range(3)]), axis=0)
+
+
+def _blur(x, sigma=1.0, radius=2):
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps /= taps.sum()
+    h, w = x.shape[1:3]
+    # Separable Gaussian; the paper around the digit is background (-1).
+    padded = np.pad(x, ((0, 0), (radius, radius), (0, 0), (0, 0)), constant_values=-1.0)
+    x = sum(t * padded[:, i : i + h] for i, t in enumerate(taps))
+    padded = np.pad(x, ((0, 0), (0, 0), (radius, radius), (0, 0)), constant_values=-1.0)
+    return sum(t * padded[:, :, i : i + w] for i, t in enumerate(taps))
+
+
+def domain_transform(images, attributes):
+    """The known transforms of the multi-domain task: digits with any of three attributes.
+
+    `thick`: a 3x3 grey-level dilation of the strokes; `blurred`: a Gaussian
+    blur (sigma 1 pixel); `inverted`: dark ink on light paper (x -> -x).
+    They apply in that order. Every transform is deterministic, so the right
+    translation of a digit from one domain to another is known.
+
+    Args:
+        images: plain digits `(n, h, w, c)` in [-1, 1] (or uint8).
+        attributes: 0/1 values of `DOMAIN_ATTRIBUTES`, one vector for every
+            image `(3,)` or one per image `(n, 3)`.
+
+    Returns:
+        float32 array of the same shape in [-1, 1].
+    """
+    x = to_model_range(images, name="images").astype("float32")
+    attributes = np.broadcast_to(np.asarray(attributes, "float32"), (len(x), len(DOMAIN_ATTRIBUTES)))
+    if not np.all((attributes == 0) | (attributes == 1)):
+        raise ValueError(f"attributes must be 0 or 1 for each of {DOMAIN_ATTRIBUTES}.")
+    out = x.copy()
+    for column, transform in ((0, _dilate), (1, _blur), (2, lambda v: -v)):
+        chosen = attributes[:, column] == 1
+        if chosen.any():
+            out[chosen] = transform(out[chosen])
+    return np.clip(out, -1.0, 1.0).astype("float32")
+
+
+def domain_attributes(domain):
+    """The 0/1 attribute vector of domain index 0..7 (bit i of the index is attribute i)."""
+    return np.array([(int(domain) >> i) & 1 for i in range(len(DOMAIN_ATTRIBUTES))], "float32")
+
+
+def mnist_domain_task():
+    """Multi-domain data with a known answer, from the embedded MNIST-5k.
+
+    Eight domains, every combination of the attributes `thick`, `blurred`
+    and `inverted` (`domain_transform`). Each of the 4,000 training digits
+    appears in exactly one domain (digit i in domain i mod 8, the training
+    split being shuffled), so no digit is seen in two domains. The 1,000
+    held-out digits score a model: for a held-out digit d, the right
+    translation of T_a(d) into domain b is T_b(d).
+
+    Returns:
+        dict: `train_images` (4,000, in their domains) and `train_labels`
+        (their 0/1 attribute vectors), `test_digits` (the 1,000 plain
+        held-out digits) and `test_digit_labels` (their classes), float32
+        images in [-1, 1], and `attributes` (the attribute names).
+    """
+    train, _ = mnist("train")
+    test, test_labels = mnist("test")
+    train = to_model_range(train)
+    labels = np.stack([domain_attributes(i % 2 ** len(DOMAIN_ATTRIBUTES)) for i in range(len(train))])
+    return {
+        "train_images": domain_transform(train, labels),
+        "train_labels": labels,
+        "test_digits": to_model_range(test),
+        "test_digit_labels": test_labels,
+        "attributes": list(DOMAIN_ATTRIBUTES),
     }

@@ -142,3 +142,34 @@ def global_batch_size(batch):
     if context is None or context.num_replicas_in_sync == 1:
         return batch
     return context.all_reduce(tf.distribute.ReduceOp.SUM, batch)
+
+
+def run_if(condition, fn, *args):
+    """Runs `fn(*args)` in every replica when `condition` (the same on every replica) holds.
+
+    An optimizer update is a synchronization point (its gradients are
+    all-reduced), and `tf.distribute` refuses one inside a replica's
+    `tf.cond`. Under such a strategy the condition is therefore taken in the
+    cross-replica context and `fn` runs in each replica from there, the way
+    `keras.optimizers.LossScaleOptimizer` skips a step; elsewhere it is a
+    plain `tf.cond`. `fn` returns nothing (it records what it computes).
+    """
+
+    def run():
+        fn(*args)
+        return tf.constant(True)
+
+    if tf.__internal__.distribute.strategy_supports_no_merge_call():
+        tf.cond(condition, run, lambda: tf.constant(False))
+        return
+
+    def cross_replica(distribution, condition, *args):
+        condition = distribution.experimental_local_results(condition)[0]
+
+        def run_everywhere():
+            distribution.extended.call_for_each_replica(fn, args=args)
+            return tf.constant(True)
+
+        tf.cond(condition, run_everywhere, lambda: tf.constant(False))
+
+    tf.distribute.get_replica_context().merge_call(cross_replica, args=(condition,) + args)

@@ -19,7 +19,8 @@ PRESETS = {}
 
 # What a training recipe may hold, and what each key means.
 TRAINING_KEYS = {
-    "data": "'mnist' (embedded), 'mnist_translation' (embedded two-domain task), 'tfds:NAME', or a data set "
+    "data": "'mnist' (embedded), 'mnist_translation' (embedded two-domain task), 'mnist_domains' (embedded "
+    "eight-domain task), 'tfds:NAME', or a data set "
     "the user passes with --data",
     "binarize": "threshold the embedded digits at half intensity",
     "epochs": "epochs of the run",
@@ -36,6 +37,7 @@ TRAINING_KEYS = {
     "early_stopping": "{'monitor': 'val_<metric>', 'patience': epochs}: stop when the validation figure has not "
     "improved for `patience` epochs and keep the best epoch's weights",
     "pretrained": "False for a recipe-only entry (no weights shipped)",
+    "attributes": "for a multi-domain model trained on an attribute file, the attributes it learns, in order",
 }
 
 

@@ -13,8 +13,8 @@ Example:
 import contextlib
 import dataclasses
 
-from kerasgen import data, presets
-from kerasgen.models.base import IMAGE_PAIRS, LABELED_IMAGES
+from kerasgen import data, presets, zoo
+from kerasgen.models.base import DOMAIN_IMAGES, IMAGE_PAIRS, LABELED_IMAGES, TRANSLATE
 
 
 @dataclasses.dataclass
@@ -63,6 +63,11 @@ def embedded_split(training, split):
         if split == "test":
             return (task["test_a"], task["test_b"]), None
         return (task["train_a"], task["train_b"]), None
+    if training.get("data") == "mnist_domains":
+        task = data.mnist_domain_task()
+        if split == "test":
+            return task["test_digits"], task["test_digit_labels"]
+        return task["train_images"], task["train_labels"]
     if training.get("data", "mnist") != "mnist":
         raise ValueError(
             f"The recipe's data {training.get('data')!r} is not embedded: pass your copy of it "
@@ -71,7 +76,9 @@ def embedded_split(training, split):
     return data.mnist(split, binarize=bool(training.get("binarize", False)))
 
 
-def training_data(model, training, batch_size, seed, source=None, data_dir=None, download=False, source_b=None):
+def training_data(
+    model, training, batch_size, seed, source=None, data_dir=None, download=False, source_b=None, domains=None
+):
     """(stream factory, finite dataset factory, steps per epoch, validation dataset or None).
 
     Args:
@@ -88,11 +95,13 @@ def training_data(model, training, batch_size, seed, source=None, data_dir=None,
         data_dir: tfds data directory.
         download: allow tfds to download.
         source_b: the second domain of a translation model.
+        domains: for a multi-domain model, what `kerasgen.data.domain_source`
+            found in `source` (read again when None).
     """
     if source_b is not None and model.batch_structure != IMAGE_PAIRS:
         raise ValueError(f"A second data source is for translation models; {type(model).__name__} trains on one.")
     if source is not None:
-        return _user_data(model, training, batch_size, seed, source, data_dir, download, source_b)
+        return _user_data(model, training, batch_size, seed, source, data_dir, download, source_b, domains)
 
     images, labels = embedded_split(training, "train")
     held_back = int(training.get("validation_images", 0))
@@ -119,8 +128,7 @@ def training_data(model, training, batch_size, seed, source=None, data_dir=None,
         steps = larger // batch_size if drop else -(-larger // batch_size)
         return (lambda: dataset().repeat()), dataset, steps, None
 
-    use_labels = model.batch_structure == LABELED_IMAGES
-    test_images, test_labels = embedded_split(training, "test")
+    use_labels = model.batch_structure in (LABELED_IMAGES, DOMAIN_IMAGES)
 
     def stream():
         return data.dataset(
@@ -137,15 +145,17 @@ def training_data(model, training, batch_size, seed, source=None, data_dir=None,
             images, model.image_shape, batch_size=batch_size, seed=seed, labels=labels if use_labels else None
         )
 
-    if held_back:
-        test_images, test_labels = val_images, val_labels
+    if model.batch_structure == DOMAIN_IMAGES and not held_back:
+        # The held-out split of a multi-domain task is scored by its known answers, not by test_step.
+        return stream, dataset, -(-len(images) // batch_size), None
+    test_images, test_labels = (val_images, val_labels) if held_back else embedded_split(training, "test")
     validation = data.dataset(
         test_images, model.image_shape, batch_size=250, shuffle=False, labels=test_labels if use_labels else None
     )
     return stream, dataset, -(-len(images) // batch_size), validation
 
 
-def _user_data(model, training, batch_size, seed, source, data_dir, download, source_b):
+def _user_data(model, training, batch_size, seed, source, data_dir, download, source_b, domains=None):
     tfds_args = {}
     if any(isinstance(x, str) and x.startswith("tfds:") for x in (source, source_b)):
         tfds_args = dict(data_dir=data_dir, download=download)
@@ -166,6 +176,22 @@ def _user_data(model, training, batch_size, seed, source, data_dir, download, so
         if steps == 0:
             raise ValueError(f"The training data {source!r} gives no batch of {batch_size}.")
         return (lambda: dataset().repeat()), dataset, steps, None
+
+    if model.batch_structure == DOMAIN_IMAGES:
+        # The files are listed and decoded once; each stream rebuilds only the pipeline.
+        domains = domains or data.domain_source(source, _attributes_for(source, training))
+        options = dict(augment=bool(training.get("augment", False)))
+        steps = -(-len(domains["files"]) // batch_size)
+
+        def stream():
+            return data.domain_dataset(
+                domains, model.image_shape, batch_size=batch_size, seed=seed, repeat=True, **options
+            )
+
+        def dataset():
+            return data.domain_dataset(domains, model.image_shape, batch_size=batch_size, seed=seed, **options)
+
+        return stream, dataset, steps, None
 
     labels = None
     if model.batch_structure == LABELED_IMAGES and not str(source).startswith("tfds:"):
@@ -231,7 +257,6 @@ def prepare(
     import keras
 
     from kerasgen import callbacks as kg_callbacks
-    from kerasgen import zoo
 
     preset = presets.get(name)
     training = {**preset["training"], **(training_overrides or {})}
@@ -244,13 +269,28 @@ def prepare(
     overrides = dict(model_overrides or {})
     if image_shape is not None:
         overrides["image_shape"] = tuple(int(d) for d in image_shape)
+    domains = None
+    if source is not None and "label_groups" not in overrides:
+        domains = domains_of(preset["model"], source, training)
+        if domains is not None:
+            name = "attributes" if domains["multi_label"] else "domains"
+            labels = {"name": name, "labels": domains["names"], "multi_label": domains["multi_label"]}
+            overrides["label_groups"] = [labels]
     with scope():
         model = zoo.model_from_config(preset["model"], **overrides)
     if source is not None and image_shape is None:
         check_channels(model, source, data_dir, name, source_b)
     batch_size = int(batch_size or training.get("batch_size", 64))
     stream, dataset, steps, validation = training_data(
-        model, training, batch_size, seed, source=source, data_dir=data_dir, download=download, source_b=source_b
+        model,
+        training,
+        batch_size,
+        seed,
+        source=source,
+        data_dir=data_dir,
+        download=download,
+        source_b=source_b,
+        domains=domains,
     )
     steps = int(steps_per_epoch or steps)
     epochs = int(epochs or training.get("epochs", 10))
@@ -267,6 +307,23 @@ def prepare(
             raise ValueError(f"Preset {name!r}: early_stopping watches the held-back validation_images; set both.")
         callbacks.append(keras.callbacks.EarlyStopping(restore_best_weights=True, **training["early_stopping"]))
     return Run(name, model, training, stream, dataset, steps, validation, callbacks, epochs, batch_size, seed)
+
+
+def _attributes_for(source, training):
+    # A recipe's attributes name columns of an attribute file; class folders define their own domains.
+    return training.get("attributes") if data.attribute_file(source) is not None else None
+
+
+def domains_of(model_config, source, training):
+    """For a multi-domain model, what `kerasgen.data.domain_source` finds in the user's data; else None.
+
+    One sub-folder per domain gives one-of-N domains named by the folders; an
+    attribute file gives its attributes (the recipe's `attributes`, or all).
+    """
+    cls = zoo.registered_classes().get(model_config.get("class_name"))
+    if cls is None or cls.batch_structure != DOMAIN_IMAGES or str(source).startswith("tfds:"):
+        return None
+    return data.domain_source(source, _attributes_for(source, training))
 
 
 def check_channels(model, source, data_dir, name, source_b=None):
@@ -312,10 +369,10 @@ def user_heldout(model, source, data_dir=None, limit=1000, class_names=None):
     """
     import numpy as np
 
-    if model.batch_structure == IMAGE_PAIRS:
+    if model.can(TRANSLATE):
         raise ValueError(
             f"{type(model).__name__} is scored on a translation task with known answers (kerasgen eval NAME on the "
-            "embedded task); a folder of unpaired images has none."
+            "embedded task); a folder of images has none."
         )
     labeled = model.batch_structure == LABELED_IMAGES
     labels = data.INFERRED if labeled and not str(source).startswith("tfds:") else None

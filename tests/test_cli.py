@@ -210,6 +210,50 @@ def test_conditional_and_translation_models_train_on_their_usual_layouts(tmp_pat
     assert not (tmp_path / "c3").exists()
 
 
+def test_a_multi_domain_model_trains_on_domain_folders_or_an_attribute_csv(tmp_path, capsys):
+    import json
+
+    short = ["--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "2", "--verbose", "0", "--grid-every", "5"]
+    seasons = tmp_path / "seasons"
+    for k, name in enumerate(["summer", "winter"]):
+        _folder(seasons / name, 3, seed=k)
+    out = tmp_path / "s1"
+    assert cli.main(["train", "stargan", "--data", str(seasons), "--out", str(out)] + short) == 0
+    with open(out / "run.json") as f:
+        groups = json.load(f)["label_groups"]
+    assert groups == [{"name": "domains", "labels": ["summer", "winter"], "multi_label": False}]
+    loaded = tf.saved_model.load(str(out / "export"))
+    one_hot = tf.constant([[0.0, 1.0]])
+    assert loaded.signatures["translate"](images=tf.zeros((1, 28, 28, 1)), target_labels=one_hot)["images"].shape == (
+        1, 28, 28, 1,
+    )  # fmt: skip
+    assert os.path.isfile(out / "samples" / "translations_epoch_0001.png")
+
+    # A CSV beside the images, two of its attributes chosen with --attributes.
+    flat = tmp_path / "flat"
+    _folder(flat, 4, seed=3)
+    rows = [f"{i}.png,{i % 2},{int(i < 2)},1" for i in range(4)]
+    (flat / "labels.csv").write_text("filename,smiling,glasses,hat\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "s2"
+    args = ["train", "stargan", "--data", str(flat), "--attributes", "glasses,smiling", "--out", str(out)]
+    assert cli.main(args + short) == 0
+    with open(out / "run.json") as f:
+        recorded = json.load(f)
+    assert (
+        recorded["attributes"] == ["glasses", "smiling"]
+        and recorded["label_groups"][0]["labels"] == recorded["attributes"]
+    )
+    capsys.readouterr()
+    # An attribute that is the same for every image leaves a domain empty: refused before anything is written.
+    args = ["train", "stargan", "--data", str(flat), "--attributes", "hat", "--out", str(tmp_path / "s3")]
+    assert cli.main(args + short) == 2
+    assert "'hat' is on for all 4 images" in capsys.readouterr().err
+    assert not (tmp_path / "s3").exists()
+    # A translation model is scored on its known-answer task, not on a folder.
+    assert cli.main(["eval", str(out / "model.keras"), "--data", str(flat)]) == 2
+    assert "known answers" in capsys.readouterr().err
+
+
 def test_eval_on_your_data_and_never_silently_on_digits(tmp_path, capsys):
     import json
 

@@ -27,7 +27,7 @@ N = 8
 def _built(name, **extra):
     keras.utils.set_random_seed(0)
     model = CASES[name].build(**extra)
-    model.compile()
+    model.compile(**CASES[name].compile)
     return model
 
 

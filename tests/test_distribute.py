@@ -35,6 +35,8 @@ def data(model):
         x = (images(), rng.integers(0, model.num_classes, n).astype("int32"))
     elif kind == "image_pairs":  # (images_a, images_b)
         x = (images(), images())
+    elif kind == "domain_images":  # (images, one-of-N domain indices)
+        x = (images(), rng.integers(0, model.label_sizes[0], n).astype("int32"))
     else:
         raise ValueError(kind)
     return x, tf.data.Dataset.from_tensor_slices(x).batch(batch)
@@ -44,7 +46,7 @@ def one_step(strategy):
     keras.utils.set_random_seed(0)
     with strategy.scope():
         model = cls(**case["kwargs"])
-        model.compile()
+        model.compile(**case.get("compile", {}))
     before = [np.array(w) for w in model.get_weights()]
     x, dataset = data(model)
     history = model.fit(dataset, epochs=1, verbose=0, shuffle=False).history
@@ -81,7 +83,7 @@ def _script_case(name):
     """The case of tests/cases.py as the script's JSON: class name, arguments, checks."""
     case = CASES[name]
     kwargs = {**case.kwargs, **case.overrides.get("distribute", {})}
-    return dict(cls=case.cls.__name__, kwargs=kwargs, **case.distribute)
+    return dict(cls=case.cls.__name__, kwargs=kwargs, compile=case.compile, **case.distribute)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

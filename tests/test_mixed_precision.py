@@ -54,8 +54,8 @@ def float32_after():
     keras.config.set_dtype_policy("float32")
 
 
-def sgd_compile_args(model):
-    return {role: keras.optimizers.SGD(0.01) for role in model.optimizer_roles}
+def sgd_compile_args(model, name):
+    return {**CASES[name].compile, **{role: keras.optimizers.SGD(0.01) for role in model.optimizer_roles}}
 
 
 def build(name, policy):
@@ -75,7 +75,7 @@ def one_step(name, policy, initial_weights):
         return check_finite(loss_name, value)
 
     model.check_finite = recording_check_finite
-    model.compile(**sgd_compile_args(model))
+    model.compile(**sgd_compile_args(model, name))
     model.set_weights(initial_weights)
     model.build_optimizers()
     pairs = model.optimizer_variables()

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 import kerasgen
 from kerasgen.callbacks import Checkpoint
-from kerasgen.models.base import IMAGE_PAIRS, LABELED_IMAGES
+from kerasgen.models.base import DOMAIN_IMAGES, IMAGE_PAIRS, LABELED_IMAGES
 from tests.cases import CASES
 
 STEPS_PER_EPOCH, EPOCHS, STOP = 5, 2, 7
@@ -25,7 +25,11 @@ def _stream(model):
     if model.batch_structure == IMAGE_PAIRS:
         y = rng.integers(0, 256, (40,) + tuple(model.image_shape)).astype("uint8")
         return kerasgen.data.unpaired(x, y, model.image_shape, batch_size=8, seed=5).repeat()
-    labels = rng.integers(0, model.num_classes, 40) if model.batch_structure == LABELED_IMAGES else None
+    labels = None
+    if model.batch_structure == LABELED_IMAGES:
+        labels = rng.integers(0, model.num_classes, 40)
+    elif model.batch_structure == DOMAIN_IMAGES:
+        labels = rng.integers(0, model.label_sizes[0], 40).astype("int32")
     return kerasgen.data.dataset(x, model.image_shape, batch_size=8, labels=labels, repeat=True, seed=5)
 
 

@@ -270,6 +270,63 @@ def aae_textbook_step(encoder, decoder, discriminator, prior):
     return step
 
 
+def stargan_textbook_step(g, d, n_critic=5):
+    """The StarGAN iteration as its reference code writes it: a WGAN-GP D step with the
+    classification loss on real images; every n_critic-th call, a G step with the
+    adversarial, classification and reconstruction losses (multi-label attributes)."""
+    g_opt = keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.999)
+    d_opt = keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.999)
+    counter = tf.Variable(0, dtype=tf.int64)
+
+    def bce(logits, labels):
+        return tf.reduce_mean(
+            tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=tf.cast(logits, tf.float32)), 1)
+        )
+
+    def outputs(x):
+        src, cls = d(x, training=True)
+        return tf.cast(src, tf.float32), cls
+
+    @tf.function
+    def step(batch):
+        x, labels = batch
+        n = tf.shape(x)[0]
+        target = tf.gather(labels, tf.random.shuffle(tf.range(n)))
+        fake = g([x, target], training=True)
+        with tf.GradientTape() as tape:
+            src_real, cls_real = outputs(x)
+            src_fake, _ = outputs(fake)
+            eps = tf.random.uniform((n, 1, 1, 1))
+            x_hat = eps * x + (1.0 - eps) * fake
+            with tf.GradientTape() as gp_tape:
+                gp_tape.watch(x_hat)
+                hat = tf.reduce_sum(outputs(x_hat)[0])
+            grad = gp_tape.gradient(hat, x_hat)
+            norm = tf.sqrt(tf.reduce_sum(tf.square(grad), axis=[1, 2, 3]))
+            d_loss = (
+                tf.reduce_mean(src_fake)
+                - tf.reduce_mean(src_real)
+                + bce(cls_real, labels)
+                + 10.0 * tf.reduce_mean(tf.square(norm - 1.0))
+            )
+        d_opt.apply_gradients(zip(tape.gradient(d_loss, d.trainable_variables), d.trainable_variables))
+        counter.assign_add(1)
+        if counter % n_critic == 0:
+            with tf.GradientTape() as tape:
+                fake = g([x, target], training=True)
+                src, cls = outputs(fake)
+                rec = g([fake, labels], training=True)
+                g_loss = (
+                    -tf.reduce_mean(src)
+                    + bce(cls, target)
+                    + 10.0 * tf.reduce_mean(tf.abs(x - tf.cast(rec, tf.float32)))
+                )
+            g_opt.apply_gradients(zip(tape.gradient(g_loss, g.trainable_variables), g.trainable_variables))
+        return d_loss
+
+    return step
+
+
 PROGAN_BENCH_CONFIG = dict(resolution=32, channels=1, latent_dim=64, fmap_base=256, fmap_max=64)
 
 
@@ -442,6 +499,23 @@ def cases_cyclegan(batch_size, sizes=(64, 128)):
     return cases
 
 
+def cases_stargan(batch_size):
+    """The `stargan` zoo entry's networks (28 px, three attributes) on its task, with the
+    paper's batch size 16 (`--batch-size` is ignored); steps include the G step of every fifth."""
+    task = kerasgen.data.mnist_domain_task()
+    ds = (
+        tf.data.Dataset.from_tensor_slices((task["train_images"], task["train_labels"]))
+        .repeat()
+        .batch(16, drop_remainder=True)
+        .prefetch(4)
+    )
+    config = kerasgen.presets.get("stargan")["model"]["config"]
+    model = kerasgen.zoo.model_from_config({"class_name": "StarGAN", "config": config})
+    model.compile(**COMPILE_KWARGS)
+    twin = kerasgen.zoo.model_from_config({"class_name": "StarGAN", "config": config})
+    return [Case("stargan 28px", model, ds, stargan_textbook_step(twin.generator, twin.discriminator), 16, steps=20)]
+
+
 BENCHES = {
     "vae": cases_vae,
     "aae": cases_aae,
@@ -449,6 +523,7 @@ BENCHES = {
     "dcgan": cases_dcgan,
     "progan": cases_progan,
     "cyclegan": cases_cyclegan,
+    "stargan": cases_stargan,
 }
 
 

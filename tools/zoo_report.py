@@ -20,7 +20,7 @@ import numpy as np
 
 import kerasgen
 from kerasgen import data, images, presets, runs, zoo
-from kerasgen.models.base import GENERATE, TRANSLATE
+from kerasgen.models.base import GENERATE, IMAGE_PAIRS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -40,10 +40,20 @@ def pretrained_entries():
 
 
 def held_out_images(name, model, n=8):
-    """The first `n` held-out images an entry's figure shows (domain A for a translation model)."""
-    heldout, _ = runs.embedded_split(presets.get(name)["training"], "test")
-    if model.can(TRANSLATE):
+    """The first `n` held-out images an entry's figure shows.
+
+    Domain A for a two-domain translation model; on the multi-domain task,
+    held-out digit i in domain i, so the rows start from every domain.
+    """
+    training = presets.get(name)["training"]
+    heldout, _ = runs.embedded_split(training, "test")
+    if model.batch_structure == IMAGE_PAIRS:
         heldout = heldout[0]
+    if training.get("data") == "mnist_domains":
+        digits = data.to_model_range(heldout[:n])
+        heldout = np.concatenate(
+            [data.domain_transform(d[None], data.domain_attributes(i % 8)) for i, d in enumerate(digits)]
+        )
     from kerasgen.evaluation import at_size
 
     return at_size(data.to_model_range(heldout[:n]), model.image_shape)

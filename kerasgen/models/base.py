@@ -26,7 +26,10 @@ CAPABILITIES = (GENERATE, RECONSTRUCT, TRANSLATE, CONDITIONAL, LOG_LIKELIHOOD, P
 IMAGES = "images"  # images, or (images, ignored labels)
 LABELED_IMAGES = "labeled_images"  # (images, int labels)
 IMAGE_PAIRS = "image_pairs"  # (images_a, images_b), unpaired
-BATCH_STRUCTURES = (IMAGES, LABELED_IMAGES, IMAGE_PAIRS)
+# (images, domain labels): int indices of one-of-N domains or 0/1 attribute
+# vectors; with several label sets, (images, labels, label set indices).
+DOMAIN_IMAGES = "domain_images"
+BATCH_STRUCTURES = (IMAGES, LABELED_IMAGES, IMAGE_PAIRS, DOMAIN_IMAGES)
 
 
 def update_moving_average(average, network, decay, step=None):

@@ -9,8 +9,8 @@ from kerasgen import losses
 from kerasgen.images import rows_above
 from kerasgen.models.base import IMAGE_PAIRS, TRANSLATE, GenerativeModel
 from kerasgen.models.cyclegan.image_pool import ImagePool
-from kerasgen.models.cyclegan.linear_decay import LinearDecay
 from kerasgen.models.cyclegan.networks import patchgan_discriminator, resnet_generator
+from kerasgen.models.linear_decay import LinearDecay
 
 DIRECTIONS = ("a2b", "b2a")
 

@@ -1,4 +1,4 @@
-"""CycleGAN's learning-rate schedule: constant, then linear decay to zero."""
+"""A learning-rate schedule: constant, then linear decay to zero (CycleGAN, StarGAN)."""
 
 import keras
 from keras import ops
