@@ -210,7 +210,9 @@ def domain_task_metrics(model, digits, digit_labels, train=None):
             domains, for the mean-image baseline (default: the task's).
 
     Returns:
-        dict: `mae_translation_mean` (over the 56 pairs),
+        dict: `mae_translation_mean` (over the 56 pairs), split into the
+        24 pairs that keep the ink's polarity and the 32 that invert it
+        (`mae_translation_keeping_polarity`, `mae_translation_inverting`),
         `mae_translation_worst_pair` and its name, `mae_same_domain`
         (translating into the domain it is already in), the baselines
         `mae_identity_baseline` (T_a(d) itself) and
@@ -251,8 +253,13 @@ def domain_task_metrics(model, digits, digit_labels, train=None):
     means = [np.asarray(train[0])[codes == b].mean(axis=0, keepdims=True) for b in range(8)]
     mean_image = [float(np.mean(np.abs(means[b] - answers[b]))) for a in range(8) for b in range(8) if a != b]
     worst = max(errors, key=errors.get)
+    inverted = expected.index("inverted")
+    flips = [e for (a, b), e in errors.items() if (a >> inverted & 1) != (b >> inverted & 1)]
+    keeps = [e for (a, b), e in errors.items() if (a >> inverted & 1) == (b >> inverted & 1)]
     return {
         "mae_translation_mean": float(np.mean(list(errors.values()))),
+        "mae_translation_keeping_polarity": float(np.mean(keeps)),
+        "mae_translation_inverting": float(np.mean(flips)),
         "mae_translation_worst_pair": errors[worst],
         "mae_translation_worst_pair_name": f"{names[worst[0]]} -> {names[worst[1]]}",
         "mae_same_domain": float(np.mean(same)),

@@ -234,6 +234,10 @@ def test_domain_task_is_known_and_scored_against_its_baselines():
 
     scores = evaluation.domain_task_metrics(Identity(), d, task["test_digit_labels"][:50])
     assert scores["mae_translation_mean"] == pytest.approx(scores["mae_identity_baseline"])
+    # 24 of the 56 pairs keep the polarity, 32 invert it; the mean is their weighted mean.
+    split = (24 * scores["mae_translation_keeping_polarity"] + 32 * scores["mae_translation_inverting"]) / 56
+    assert split == pytest.approx(scores["mae_translation_mean"])
+    assert scores["mae_translation_inverting"] > scores["mae_translation_keeping_polarity"]
     assert scores["mae_same_domain"] == 0.0
     assert scores["mae_identity_baseline"] > scores["mae_target_mean_image_baseline"] > 0.1
 
