@@ -51,29 +51,28 @@ def stargan_generator(image_shape, condition_dim, filters=64, num_residual_block
     check_divisible(image_shape, 2, "The StarGAN generator")
     images = keras.Input(tuple(image_shape), name="images")
     conditions = keras.Input((int(condition_dim),), name="conditions")
-    height, width = image_shape[:2]
     tiled = layers.Reshape((1, 1, int(condition_dim)), name="condition_reshape")(conditions)
-    tiled = layers.UpSampling2D((height, width), name="condition_tile")(tiled)
+    tiled = layers.UpSampling2D(tuple(image_shape[:2]), name="condition_tile")(tiled)
     x = layers.Concatenate(name="concat")([images, tiled])
     x = layers.ZeroPadding2D(3, name="stem_pad")(x)
     x = _norm_relu(_conv(filters, 7, name="stem_conv")(x), "stem")
-    width = filters
+    channels = filters
     for i in range(2):
-        width *= 2
+        channels *= 2
         x = layers.ZeroPadding2D(1, name=f"down_{i}_pad")(x)
-        x = _norm_relu(_conv(width, 4, strides=2, name=f"down_{i}_conv")(x), f"down_{i}")
+        x = _norm_relu(_conv(channels, 4, strides=2, name=f"down_{i}_conv")(x), f"down_{i}")
     for i in range(num_residual_blocks):
         y = layers.ZeroPadding2D(1, name=f"residual_{i}_pad_1")(x)
-        y = _norm_relu(_conv(width, 3, name=f"residual_{i}_conv_1")(y), f"residual_{i}_1")
+        y = _norm_relu(_conv(channels, 3, name=f"residual_{i}_conv_1")(y), f"residual_{i}_1")
         y = layers.ZeroPadding2D(1, name=f"residual_{i}_pad_2")(y)
         y = InstanceNormalization(affine=True, name=f"residual_{i}_2_norm")(
-            _conv(width, 3, name=f"residual_{i}_conv_2")(y)
+            _conv(channels, 3, name=f"residual_{i}_conv_2")(y)
         )
         x = layers.Add(name=f"residual_{i}_add")([x, y])
     for i in range(2):
-        width //= 2
+        channels //= 2
         x = layers.Conv2DTranspose(
-            width, 4, strides=2, padding="valid", use_bias=False, kernel_initializer=_init(), name=f"up_{i}_conv"
+            channels, 4, strides=2, padding="valid", use_bias=False, kernel_initializer=_init(), name=f"up_{i}_conv"
         )(x)
         # (h - 1) * 2 + 4 = 2h + 2 rows; PyTorch's padding=1 drops one on each side.
         x = layers.Cropping2D(1, name=f"up_{i}_crop")(x)
