@@ -468,16 +468,22 @@ def read_attributes(path, attributes=None, images_dir=None):
     if not files:
         raise ValueError(f"{path}: the attribute file lists no images.")
     if images_dir is not None:
-        images_dir = os.fspath(images_dir)
-        files = [os.path.join(images_dir, name) for name in files]
-        missing = [f for f in files if not os.path.isfile(f)]
-        if missing:
-            shown = ", ".join(os.path.basename(m) for m in missing[:3])
-            raise ValueError(
-                f"{path} names {len(missing)} image(s) missing from {images_dir!r}: {shown}"
-                f"{' ...' if len(missing) > 3 else ''}."
-            )
+        files = _existing_files(path, files, images_dir)
     return files, labels, wanted
+
+
+def _existing_files(attribute_file, names, images_dir):
+    """The paths of the files an attribute file names, in `images_dir`; an error lists missing ones."""
+    images_dir = os.fspath(images_dir)
+    files = [os.path.join(images_dir, name) for name in names]
+    missing = [f for f in files if not os.path.isfile(f)]
+    if missing:
+        shown = ", ".join(os.path.basename(m) for m in missing[:3])
+        raise ValueError(
+            f"{attribute_file} names {len(missing)} image(s) missing from {images_dir!r}: {shown}"
+            f"{' ...' if len(missing) > 3 else ''}."
+        )
+    return files
 
 
 CELEBA_ATTRIBUTE_FILE = "list_attr_celeba.txt"
@@ -560,9 +566,9 @@ def domain_source(source, attributes=None, strict=True):
         labels = np.asarray(ids, "int32")
         multi_label = False
     else:
+        # The file is read once; its images are looked for where CelebA's layouts put them.
         files, labels, names = read_attributes(found_file, attributes)
-        folder = _images_folder_for(found_file, files[0])
-        files, labels, names = read_attributes(found_file, names, images_dir=folder)
+        files = _existing_files(found_file, files, _images_folder_for(found_file, files[0]))
         for column, name in enumerate(names):
             count = int(labels[:, column].sum())
             if count in (0, len(labels)):

@@ -145,13 +145,13 @@ def training_data(
             images, model.image_shape, batch_size=batch_size, seed=seed, labels=labels if use_labels else None
         )
 
-    if model.batch_structure == DOMAIN_IMAGES and not held_back:
-        # The held-out split of a multi-domain task is scored by its known answers, not by test_step.
-        return stream, dataset, -(-len(images) // batch_size), None
-    test_images, test_labels = (val_images, val_labels) if held_back else embedded_split(training, "test")
-    validation = data.dataset(
-        test_images, model.image_shape, batch_size=250, shuffle=False, labels=test_labels if use_labels else None
-    )
+    validation = None
+    # The held-out split of a multi-domain task is scored by its known answers, not by test_step.
+    if held_back or model.batch_structure != DOMAIN_IMAGES:
+        test_images, test_labels = (val_images, val_labels) if held_back else embedded_split(training, "test")
+        validation = data.dataset(
+            test_images, model.image_shape, batch_size=250, shuffle=False, labels=test_labels if use_labels else None
+        )
     return stream, dataset, -(-len(images) // batch_size), validation
 
 
@@ -273,9 +273,11 @@ def prepare(
     if source is not None and "label_groups" not in overrides:
         domains = domains_of(preset["model"], source, training)
         if domains is not None:
-            name = "attributes" if domains["multi_label"] else "domains"
-            labels = {"name": name, "labels": domains["names"], "multi_label": domains["multi_label"]}
-            overrides["label_groups"] = [labels]
+            # The data's own domains (not the entry's `name`, which the run keeps).
+            label_set = "attributes" if domains["multi_label"] else "domains"
+            overrides["label_groups"] = [
+                {"name": label_set, "labels": domains["names"], "multi_label": domains["multi_label"]}
+            ]
     with scope():
         model = zoo.model_from_config(preset["model"], **overrides)
     if source is not None and image_shape is None:

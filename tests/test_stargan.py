@@ -302,6 +302,7 @@ def test_a_recipe_takes_its_domains_from_the_users_data(tmp_path):
     for i, domain in enumerate(("a", "b", "c")):
         _write_images(tmp_path / "domains" / domain, 4, size=16, seed=i)
     run = runs.prepare("stargan", source=str(tmp_path / "domains"), epochs=1, batch_size=4)
+    assert run.name == "stargan"
     assert run.model.label_groups == [{"name": "domains", "labels": ["a", "b", "c"], "multi_label": False}]
     assert run.steps_per_epoch == 3
     images, labels = next(iter(run.dataset()))

@@ -52,6 +52,18 @@ def _normalized_groups(labels, multi_label, label_groups):
     return groups
 
 
+def _patch_means(scores):
+    """Each image's D_src score, averaged over its patches, in float32."""
+    scores = tf.cast(scores, tf.float32)
+    return tf.reduce_mean(tf.reshape(scores, [tf.shape(scores)[0], -1]), axis=1)
+
+
+def _checked(value, valid, message):
+    """`value`, once an Assert op has checked that every element of `valid` holds (failing with `message` and the value)."""
+    with tf.control_dependencies([assert_that(tf.reduce_all(valid), message, value)]):
+        return tf.identity(value)
+
+
 @keras.saving.register_keras_serializable(package="kerasgen")
 class StarGAN(GenerativeModel):
     """StarGAN: one generator G(x, c) that translates an image into the domain described by labels c.
@@ -267,13 +279,8 @@ class StarGAN(GenerativeModel):
                 )
             labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
             size = self.label_sizes[0]
-            check = assert_that(
-                tf.reduce_all((labels >= 0) & (labels < size)),
-                f"domain labels must be in [0, {size}); got",
-                labels,
-            )
-            with tf.control_dependencies([check]):
-                vectors = tf.one_hot(labels, size, dtype=tf.float32)
+            labels = _checked(labels, (labels >= 0) & (labels < size), f"domain labels must be in [0, {size}); got")
+            vectors = tf.one_hot(labels, size, dtype=tf.float32)
         else:
             if labels.shape.rank != 2 or labels.shape[-1] != self.num_labels:
                 expected = f"(batch, {self.num_labels})"
@@ -283,20 +290,14 @@ class StarGAN(GenerativeModel):
                     f"StarGAN labels must be {expected} for {self._labels_description()}; got shape {tuple(labels.shape)}."
                 )
             vectors = tf.cast(labels, tf.float32)
-            check = assert_that(
-                tf.reduce_all((vectors >= 0.0) & (vectors <= 1.0)), "labels must be in [0, 1]; got", vectors
-            )
-            with tf.control_dependencies([check]):
-                vectors = tf.identity(vectors)
+            vectors = _checked(vectors, (vectors >= 0.0) & (vectors <= 1.0), "labels must be in [0, 1]; got")
         if several:
             label_sets = tf.cast(tf.reshape(label_sets, [-1]), tf.int32)
-            check = assert_that(
-                tf.reduce_all((label_sets >= 0) & (label_sets < self.num_label_sets)),
-                f"label_sets must be in [0, {self.num_label_sets}); got",
+            label_sets = _checked(
                 label_sets,
+                (label_sets >= 0) & (label_sets < self.num_label_sets),
+                f"label_sets must be in [0, {self.num_label_sets}); got",
             )
-            with tf.control_dependencies([check]):
-                label_sets = tf.identity(label_sets)
         else:
             label_sets = tf.zeros([tf.shape(vectors)[0]], tf.int32)
         return vectors, label_sets
@@ -358,21 +359,12 @@ class StarGAN(GenerativeModel):
 
     # -- training -------------------------------------------------------------
 
-    def source_scores(self, images, training=True):
-        """Mean D_src score of each image over its patches."""
-        scores, _ = self.discriminator(images, training=training)
-        return tf.reduce_mean(tf.reshape(tf.cast(scores, tf.float32), [tf.shape(scores)[0], -1]), axis=1)
-
     def discriminator_terms(self, real, fake, vectors, label_sets, training=True):
         """Per-example D terms: adversarial, classification on real images, gradient penalty."""
         scores_real, logits_real = self.discriminator(real, training=training)
         scores_fake, _ = self.discriminator(fake, training=training)
         batch = tf.shape(real)[0]
-
-        def patch_mean(scores):
-            return tf.reduce_mean(tf.reshape(tf.cast(scores, tf.float32), [batch, -1]), axis=1)
-
-        adversarial = patch_mean(scores_fake) - patch_mean(scores_real)
+        adversarial = _patch_means(scores_fake) - _patch_means(scores_real)
         classification = self.classification_loss(tf.cast(logits_real, tf.float32), vectors, label_sets)
         # Interpolation weights are a global-batch draw (each replica keeps its rows).
         epsilon = self.normal_noise(tf.stack([batch, 1, 1, 1]), distribution="unit_uniform")
@@ -386,8 +378,7 @@ class StarGAN(GenerativeModel):
         """Per-example G terms: adversarial, classification of the fakes as the targets, reconstruction."""
         fake = self.generator([real, self.conditions(target_vectors, target_sets)], training=training)
         scores, logits = self.discriminator(fake, training=training)
-        batch = tf.shape(real)[0]
-        adversarial = -tf.reduce_mean(tf.reshape(tf.cast(scores, tf.float32), [batch, -1]), axis=1)
+        adversarial = -_patch_means(scores)
         classification = self.classification_loss(tf.cast(logits, tf.float32), target_vectors, target_sets)
         reconstructed = self.generator([fake, self.conditions(vectors, label_sets)], training=training)
         reconstruction = losses.cycle_consistency_loss(real, reconstructed, per_example=True)
