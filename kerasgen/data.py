@@ -1302,3 +1302,148 @@ def mnist_domain_task():
         "test_digit_labels": test_labels,
         "attributes": list(DOMAIN_ATTRIBUTES),
     }
+
+
+# -- key patches (part-to-whole models) ---------------------------------------
+
+
+def check_patch_size(patch_size, image_shape, where="patch_size"):
+    """`(min, max)` patch side lengths in pixels as ints, checked against `image_shape`."""
+    if isinstance(patch_size, (int, np.integer)):
+        patch_size = (patch_size, patch_size)
+    try:
+        low, high = (int(v) for v in patch_size)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where} must be a side length or a (min, max) pair of them; got {patch_size!r}.") from None
+    height, width = int(image_shape[0]), int(image_shape[1])
+    if not 1 <= low <= high:
+        raise ValueError(f"{where} must satisfy 1 <= min <= max; got ({low}, {high}).")
+    if high > min(height, width):
+        raise ValueError(
+            f"{where} ({low}, {high}): patches of up to {high} px do not fit in {height}x{width} images; "
+            f"the largest patch side is {min(height, width)} px."
+        )
+    return low, high
+
+
+def crop_key_patches(images, num_patches, patch_size, input_size, noise, informative=True):
+    """Crops `num_patches` square patches from each image, at random positions and sizes (in graph).
+
+    The paper's key patches come from an objectness detector (EdgeBox
+    proposals); here a patch's centre is drawn with probability proportional
+    to the edge energy (mean gradient magnitude) around it, plus a floor so
+    a flat image still gives patches: on digits the patches land on ink.
+    Sizes are uniform in `patch_size`; each crop is resized to `input_size`
+    pixels (the patch encoder's input), as the reference code resizes its
+    parts to one size.
+
+    Args:
+        images: float32 `(n, height, width, channels)` in [-1, 1].
+        num_patches: K patches per image.
+        patch_size: `(min, max)` side lengths in pixels.
+        input_size: side length of the returned patches.
+        noise: float32 `(n, num_patches, 2)` uniform in [0, 1): size, then position.
+        informative: False draws centres uniformly.
+
+    Returns:
+        `(patches, boxes)`: patches `(n, K, input_size, input_size, channels)`
+        and int32 boxes `(n, K, 4)` as `(top, left, height, width)` in pixels.
+    """
+    images = tf.convert_to_tensor(images, tf.float32)
+    n = tf.shape(images)[0]
+    height, width, channels = (int(d) for d in images.shape[1:])
+    low, high = patch_size
+    sizes = tf.cast(tf.floor(low + noise[..., 0] * (high - low + 1)), tf.int32)
+    sizes = tf.minimum(sizes, high)
+    if informative:
+        gray = tf.reduce_mean(images, axis=-1, keepdims=True)
+        dy = tf.abs(gray[:, 1:, :, :] - gray[:, :-1, :, :])
+        dx = tf.abs(gray[:, :, 1:, :] - gray[:, :, :-1, :])
+        edges = tf.pad(dy, [[0, 0], [0, 1], [0, 0], [0, 0]]) + tf.pad(dx, [[0, 0], [0, 0], [0, 1], [0, 0]])
+        energy = tf.nn.avg_pool2d(edges, ksize=low, strides=1, padding="SAME")[..., 0]
+        energy = tf.reshape(energy, [n, height * width])
+        weights = energy + 0.05 * tf.reduce_mean(energy, axis=1, keepdims=True) + 1e-6
+    else:
+        weights = tf.ones([n, height * width])
+    cdf = tf.math.cumsum(weights, axis=1)
+    cdf = cdf / cdf[:, -1:]
+    centres = tf.searchsorted(cdf, noise[..., 1], side="right")
+    centres = tf.minimum(centres, height * width - 1)
+    cy, cx = centres // width, centres % width
+    top = tf.clip_by_value(cy - sizes // 2, 0, height - sizes)
+    left = tf.clip_by_value(cx - sizes // 2, 0, width - sizes)
+    boxes = tf.stack([top, left, sizes, sizes], axis=-1)
+    flat = tf.cast(tf.reshape(boxes, [-1, 4]), tf.float32)
+    # crop_and_resize samples from y1 * (H - 1) to y2 * (H - 1), both ends
+    # included: these corners sample exactly the box's pixels.
+    normalized = tf.stack(
+        [
+            flat[:, 0] / max(height - 1, 1),
+            flat[:, 1] / max(width - 1, 1),
+            (flat[:, 0] + flat[:, 2] - 1) / max(height - 1, 1),
+            (flat[:, 1] + flat[:, 3] - 1) / max(width - 1, 1),
+        ],
+        axis=1,
+    )
+    owners = tf.repeat(tf.range(n), num_patches)
+    patches = tf.image.crop_and_resize(images, normalized, owners, [input_size, input_size])
+    patches = tf.reshape(patches, [n, num_patches, input_size, input_size, channels])
+    return patches, boxes
+
+
+def box_masks(boxes, height, width):
+    """Float32 masks `(n, height, width, K)`: 1 inside each `(top, left, height, width)` box, else 0."""
+    boxes = tf.cast(boxes, tf.int32)
+    rows = tf.range(height)[None, :, None, None]
+    cols = tf.range(width)[None, None, :, None]
+    top, left = boxes[:, None, None, :, 0], boxes[:, None, None, :, 1]
+    inside = (
+        (rows >= top) & (rows < top + boxes[:, None, None, :, 2]) & (cols >= left) & (cols < left + boxes[:, None, None, :, 3])
+    )
+    return tf.cast(inside, tf.float32)
+
+
+def check_images_hold_patches(directory, patch_side, limit=100000):
+    """Refuses an image folder holding images smaller than `patch_side` pixels (read from headers), naming them.
+
+    A part-to-whole model crops patches of up to `patch_side` pixels from
+    each image; a smaller image would only give blurred, upsampled patches.
+    """
+    if not os.path.isdir(os.fspath(directory)):
+        return
+    small = [(path, size) for path, size, _ in _image_headers(os.fspath(directory), limit) if min(size) < patch_side]
+    if small:
+        shown = ", ".join(f"{path} ({w}x{h})" for path, (w, h) in small[:3])
+        raise ValueError(
+            f"{len(small)} image(s) in {directory!r} are smaller than the {patch_side} px patches the model crops: "
+            f"{shown}{' ...' if len(small) > 3 else ''}. Remove them or train with smaller patches (patch_size)."
+        )
+
+
+def key_patches(images, num_patches=3, patch_size=12, input_size=None, seed=0, informative=True):
+    """Key patches of images with their true positions, repeatable by `seed` (for evaluation and demos).
+
+    Args:
+        images: `(n, height, width, channels)` uint8 or floats (see `to_model_range`).
+        num_patches: patches per image.
+        patch_size: a side length or `(min, max)` side lengths in pixels.
+        input_size: side of the returned patches (default: the largest patch side).
+        seed: seed of the positions and sizes.
+        informative: draw positions where the image has edges (see `crop_key_patches`).
+
+    Returns:
+        `(patches, boxes)`: float32 patches `(n, K, s, s, channels)` in
+        [-1, 1] and int boxes `(n, K, 4)` as `(top, left, height, width)`.
+
+    Example:
+    >>> digits, _ = kerasgen.data.mnist("test")
+    >>> patches, boxes = kerasgen.data.key_patches(digits, num_patches=3, patch_size=12)
+    """
+    x = to_model_range(images)
+    if x.ndim != 4:
+        raise ValueError(f"images must be (n, height, width, channels); got shape {x.shape}.")
+    patch_size = check_patch_size(patch_size, x.shape[1:], "patch_size")
+    input_size = int(input_size or patch_size[1])
+    noise = np.random.default_rng(seed).uniform(size=(len(x), int(num_patches), 2)).astype("float32")
+    patches, boxes = crop_key_patches(x, int(num_patches), patch_size, input_size, noise, informative)
+    return patches.numpy(), boxes.numpy()

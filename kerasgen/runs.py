@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 
 from kerasgen import data, presets, zoo
-from kerasgen.models.base import DOMAIN_IMAGES, IMAGE_PAIRS, LABELED_IMAGES, TRANSLATE
+from kerasgen.models.base import COMPLETE, DOMAIN_IMAGES, IMAGE_PAIRS, LABELED_IMAGES, TRANSLATE
 
 
 @dataclasses.dataclass
@@ -282,6 +282,8 @@ def prepare(
         model = zoo.model_from_config(preset["model"], **overrides)
     if source is not None and image_shape is None:
         check_channels(model, source, data_dir, name, source_b)
+    if source is not None and model.can(COMPLETE) and not str(source).startswith("tfds:"):
+        data.check_images_hold_patches(source, model.patch_size[1])
     batch_size = int(batch_size or training.get("batch_size", 64))
     stream, dataset, steps, validation = training_data(
         model,

@@ -12,8 +12,19 @@ import dataclasses
 
 import numpy as np
 
-from kerasgen.models import AAE, DCGAN, GAN, VAE, Autoencoder, ConditionalDCGAN, CycleGAN, ProGAN, StarGAN
-from kerasgen.models.base import DOMAIN_IMAGES, IMAGE_PAIRS, LABELED_IMAGES, RECONSTRUCT, TRANSLATE
+from kerasgen.models import (
+    AAE,
+    DCGAN,
+    GAN,
+    VAE,
+    Autoencoder,
+    ConditionalDCGAN,
+    CycleGAN,
+    PartToWholeGAN,
+    ProGAN,
+    StarGAN,
+)
+from kerasgen.models.base import COMPLETE, DOMAIN_IMAGES, IMAGE_PAIRS, LABELED_IMAGES, RECONSTRUCT, TRANSLATE
 from tests import helpers
 
 
@@ -206,6 +217,24 @@ CASES = {
         # to 4 % and 0.1 %).
         mixed_precision=dict(ill_conditioned={0}),
     ),
+    # Trains on plain images: each step crops its own key patches.
+    "part_to_whole": Case(
+        PartToWholeGAN,
+        dict(
+            image_shape=(8, 8, 1),
+            num_patches=2,
+            patch_size=(3, 4),
+            patch_input_size=4,
+            latent_dim=3,
+            code_dim=4,
+            filters=2,
+            discriminator_filters=2,
+            seed=1,
+        ),
+        ("serving_default", "complete"),
+        # Synchronized BatchNorm: statistics over the global batch, as on one device.
+        overrides={"distribute": dict(synchronized_batch_norm=True)},
+    ),
 }
 
 
@@ -229,6 +258,11 @@ def probe(model, n=3, seed=5):
         targets = np.arange(n) % model.label_sizes[0]
         conditions = model.target_conditions(targets, n)
         return "translate", {"images": x, "target_labels": conditions}, model.translate(x, targets)
+    if model.can(COMPLETE):
+        patches = helpers.random_images(n * model.num_patches, model.patch_shape, seed=seed)
+        patches = patches.reshape((n, model.num_patches) + model.patch_shape)
+        latents = rng.uniform(-1, 1, (n, model.latent_dim)).astype("float32")
+        return "complete", {"patches": patches, "latents": latents}, model.complete(patches, latents)[0]
     if model.can(TRANSLATE):
         x = helpers.random_images(n, model.image_shape, seed=seed)
         return "translate_b2a", {"images": x}, model.translate(x, "b2a")

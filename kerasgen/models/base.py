@@ -20,7 +20,8 @@ TRANSLATE = "translate"  # translate(images, ...) between domains
 CONDITIONAL = "conditional"  # generate(n, labels=...) for class labels
 LOG_LIKELIHOOD = "log_likelihood"  # log_likelihood(images): a bound on log p(x)
 PRIOR_MATCH = "prior_match"  # prior_match(images): MMD^2 of codes to the prior
-CAPABILITIES = (GENERATE, RECONSTRUCT, TRANSLATE, CONDITIONAL, LOG_LIKELIHOOD, PRIOR_MATCH)
+COMPLETE = "complete"  # complete(patches): whole images and patch masks from key patches
+CAPABILITIES = (GENERATE, RECONSTRUCT, TRANSLATE, CONDITIONAL, LOG_LIKELIHOOD, PRIOR_MATCH, COMPLETE)
 
 # The structure of a training batch (`batch_structure`).
 IMAGES = "images"  # images, or (images, ignored labels)

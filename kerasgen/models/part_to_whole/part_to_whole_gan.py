@@ -1,0 +1,436 @@
+"""The part-to-whole GAN ("Puzzle-GAN"): the whole image from a few key local patches (Lee et al., 2018)."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from kerasgen import data, distribute, losses
+from kerasgen.models.base import COMPLETE, GenerativeModel
+from kerasgen.models.part_to_whole import networks
+
+SPATIAL_LOSSES = ("l1", "bce")
+
+
+@keras.saving.register_keras_serializable(package="kerasgen")
+class PartToWholeGAN(GenerativeModel):
+    """Part-to-whole GAN ("Puzzle-GAN"): generates a whole image from K key patches and says where each belongs.
+
+    Lee, Yun, Choi, Yoo, Yang & Oh, "Unsupervised Holistic Image Generation
+    from Key Local Patches", ECCV 2018. Given K patches of an object, without
+    their positions and in any order, a shared encoder codes each patch, the
+    codes are summed (order-invariant), a mask decoder predicts each patch's
+    position in the whole image, and an image generator draws the image from
+    the pooled code, a noise vector and the mask decoder's feature maps.
+    The discriminator judges an image together with the true positions of
+    its patches (the union of their masks).
+
+    Training needs images only: each step crops K patches from every image
+    (`kerasgen.data.crop_key_patches`: random sizes in `patch_size`, centres
+    drawn where the image has edges), so their true positions are known.
+    With M the true patch masks, M^ the predicted ones (their union where
+    one map is needed), x the image, x' another image of the batch and
+    G the generated image, one `fit` step:
+
+    - D minimizes BCE(D(x, M), 1) + BCE(D(G, M), 0)
+      + BCE(D(x M + x' (1 - M), M), 0) + BCE(D(x' M + x (1 - M), M), 0):
+      the last two, real parts in another image's background and the
+      reverse, teach D that parts and whole must agree;
+    - the encoder, mask decoder and generator minimize the non-saturating
+      BCE(D(G, M), 1) + lambda_spatial * |M^ - M|_1
+      + lambda_appearance * |G M^ - x M|_1 (means over pixels).
+
+    Metrics: `loss` (d_loss + g_loss), `d_loss`, `g_loss`, `g_adv`,
+    `spatial` (the mask L1), `appearance` (the patch L1), `d_real_accuracy`,
+    `d_fake_accuracy`.
+
+    Args:
+        image_shape: `(height, width, channels)`; height and width divisible by 2.
+        num_patches: K, key patches per image (3 in the paper).
+        patch_size: side length, or `(min, max)` side lengths, of the
+            training patches in pixels.
+        patch_input_size: side the patches are resized to for the encoder
+            (default: the image height, as the reference resizes each part
+            to the image size).
+        latent_dim: size of the noise z (uniform in [-1, 1]).
+        code_dim: size of a patch code (the reference's `part_embed_dim`).
+        filters: base filters of the encoder, mask decoder and generator.
+        discriminator_filters: base filters of the discriminator.
+        informative_patches: draw training patch centres where the image has
+            edges (False: uniformly).
+        synchronized_batch_norm: BatchNorm statistics over the global batch
+            under a multi-replica strategy.
+        seed: seed of the model's random draws and initializers.
+        patch_encoder, mask_decoder, image_generator, discriminator: optional
+            Keras models replacing the default networks (see `networks.py`
+            for their inputs and outputs).
+
+    Example:
+    >>> model = kerasgen.models.PartToWholeGAN(image_shape=(28, 28, 1), num_patches=3, patch_size=12)
+    >>> model.compile()
+    >>> model.fit(kerasgen.data.dataset(digits, model.image_shape, batch_size=64), epochs=1)
+    >>> patches, boxes = kerasgen.data.key_patches(digits[:8], 3, 12)
+    >>> images, masks = model.complete(patches, seed=0)
+    """
+
+    metric_names = (
+        "loss",
+        "d_loss",
+        "g_loss",
+        "g_adv",
+        "spatial",
+        "appearance",
+        "d_real_accuracy",
+        "d_fake_accuracy",
+    )
+    capabilities = frozenset({COMPLETE})
+    optimizer_roles = {
+        "generator_optimizer": ("patch_encoder", "mask_decoder", "image_generator"),
+        "discriminator_optimizer": ("discriminator",),
+    }
+    main_optimizer_role = "discriminator_optimizer"
+
+    def __init__(
+        self,
+        image_shape=(64, 64, 3),
+        num_patches=3,
+        patch_size=(16, 32),
+        patch_input_size=None,
+        latent_dim=128,
+        code_dim=128,
+        filters=64,
+        discriminator_filters=64,
+        informative_patches=True,
+        synchronized_batch_norm=False,
+        seed=None,
+        patch_encoder=None,
+        mask_decoder=None,
+        image_generator=None,
+        discriminator=None,
+        **kwargs,
+    ):
+        super().__init__(image_shape=image_shape, latent_dim=latent_dim, seed=seed, **kwargs)
+        height, width = self.image_shape[:2]
+        _, steps = networks.layout(height)
+        if steps < 1 or width % 2**steps:
+            raise ValueError(
+                f"PartToWholeGAN needs an image height divisible by 2 (28, 32, 64, ...) and a width divisible "
+                f"by the same power of 2; got image_shape {self.image_shape}."
+            )
+        if int(num_patches) < 1:
+            raise ValueError(f"num_patches must be a positive int; got {num_patches}.")
+        self.num_patches = int(num_patches)
+        self.patch_size = data.check_patch_size(patch_size, self.image_shape)
+        self.patch_input_size = int(patch_input_size or height)
+        if self.patch_input_size < 1:
+            raise ValueError(f"patch_input_size must be a positive int; got {patch_input_size}.")
+        self.code_dim = int(code_dim)
+        self.filters = int(filters)
+        self.discriminator_filters = int(discriminator_filters)
+        self.informative_patches = bool(informative_patches)
+        self.synchronized_batch_norm = bool(synchronized_batch_norm)
+        self.patch_shape = (self.patch_input_size, self.patch_input_size, self.image_shape[-1])
+        sync = self.synchronized_batch_norm
+        self.add_network(
+            "patch_encoder",
+            patch_encoder,
+            lambda: networks.patch_encoder(self.patch_shape, self.code_dim, self.filters, seed, sync),
+        )
+        self.add_network(
+            "mask_decoder",
+            mask_decoder,
+            lambda: networks.mask_decoder(self.image_shape, 2 * self.code_dim, self.filters, seed, sync),
+        )
+        self.add_network(
+            "image_generator",
+            image_generator,
+            lambda: networks.image_generator(
+                self.image_shape, self.code_dim + self.latent_dim, self.filters, seed, sync
+            ),
+        )
+        self.add_network(
+            "discriminator",
+            discriminator,
+            lambda: networks.discriminator(self.image_shape, self.discriminator_filters, seed, sync),
+        )
+        self.spatial_weight = 10.0
+        self.appearance_weight = 10.0
+        self.spatial_loss = "l1"
+        self.built = True
+
+    # -- compile --------------------------------------------------------------
+
+    def compile(
+        self,
+        generator_optimizer=None,
+        discriminator_optimizer=None,
+        spatial_weight=10.0,
+        appearance_weight=10.0,
+        spatial_loss="l1",
+        **kwargs,
+    ):
+        """Compiles with Adam(2e-4, beta_1=0.5) for both players (the reference's settings).
+
+        Args:
+            generator_optimizer: optimizer of the encoder, mask decoder and generator.
+            discriminator_optimizer: optimizer of the discriminator.
+            spatial_weight: lambda_spatial, the weight of the mask loss.
+            appearance_weight: lambda_appearance, the weight of the patch L1.
+            spatial_loss: `"l1"` (the paper's) or `"bce"`, binary
+                cross-entropy of each mask pixel. L1 on sigmoid masks pulls
+                a pixel towards 1 only once the model is more than half sure
+                it is inside the patch, and the saturated sigmoid then
+                stops the gradient; cross-entropy keeps it.
+            **kwargs: passed to `keras.Model.compile`.
+        """
+        if spatial_loss not in SPATIAL_LOSSES:
+            raise ValueError(f"spatial_loss must be one of {SPATIAL_LOSSES}; got {spatial_loss!r}.")
+        self.spatial_weight, self.appearance_weight = float(spatial_weight), float(appearance_weight)
+        self.spatial_loss = spatial_loss
+        super().compile(generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer, **kwargs)
+        self.add_compile_args(
+            spatial_weight=self.spatial_weight, appearance_weight=self.appearance_weight, spatial_loss=spatial_loss
+        )
+
+    def default_optimizer(self, role):
+        """Adam(2e-4, beta_1=0.5, beta_2=0.999), the reference code's setting for both players."""
+        return keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.999)
+
+    # -- networks -------------------------------------------------------------
+
+    def complete_tensors(self, patches, latents, training=False):
+        """(images, masks `(n, H, W, K)`) for patches `(n, K) + patch_shape` and latents `(n, latent_dim)` (in graph)."""
+        n = tf.shape(patches)[0]
+        k = self.num_patches
+        flat = tf.reshape(patches, (-1,) + self.patch_shape)
+        codes = tf.reshape(self.patch_encoder(flat, training=training), [n, k, self.code_dim])
+        pooled = tf.reduce_sum(codes, axis=1)
+        own_and_pooled = tf.concat([codes, tf.repeat(pooled[:, None, :], k, axis=1)], axis=-1)
+        outputs = self.mask_decoder(tf.reshape(own_and_pooled, [n * k, 2 * self.code_dim]), training=training)
+        features, masks = outputs[:-1], outputs[-1]
+        height, width = self.image_shape[:2]
+        masks = tf.transpose(tf.reshape(tf.cast(masks, tf.float32), [n, k, height, width]), [0, 2, 3, 1])
+        guides = [tf.reduce_sum(tf.reshape(f, tf.concat([[n, k], tf.shape(f)[1:]], 0)), axis=1) for f in features]
+        code = tf.concat([tf.cast(pooled, tf.float32), tf.cast(latents, tf.float32)], axis=-1)
+        images = tf.cast(self.image_generator([code] + guides, training=training), tf.float32)
+        return images, masks
+
+    def judge(self, images, mask, training=False):
+        """D's logits `(n,)` for images with the union `(n, H, W)` of the true patch masks."""
+        inputs = tf.concat([images, tf.cast(mask[..., None], images.dtype)], axis=-1)
+        return tf.reshape(tf.cast(self.discriminator(inputs, training=training), tf.float32), [-1])
+
+    def call(self, inputs, training=False):
+        """`(images, masks)` for `inputs = [patches, latents]`."""
+        patches, latents = inputs
+        return self.complete_tensors(patches, latents, training=training)
+
+    def build_for_weights(self):
+        return self
+
+    # -- training -------------------------------------------------------------
+
+    def training_patches(self, images):
+        """Key patches of a batch and their true masks `(n, H, W, K)`; positions are global-batch draws."""
+        n = tf.shape(images)[0]
+        noise = self.normal_noise(tf.stack([n, self.num_patches, 2]), distribution="unit_uniform")
+        patches, boxes = data.crop_key_patches(
+            images, self.num_patches, self.patch_size, self.patch_input_size, noise, self.informative_patches
+        )
+        return patches, data.box_masks(boxes, *self.image_shape[:2])
+
+    @staticmethod
+    def other_images(images):
+        """Each image's neighbour in the global batch (rolled by one), the background of the composites."""
+        everything = distribute.global_batch_gather(images)
+        return distribute.replica_rows(tf.roll(everything, 1, axis=0), tf.shape(images)[0])
+
+    def terms(self, real, training):
+        """Every per-example loss term of one step, and the logits for the accuracy metrics."""
+        patches, true_masks = self.training_patches(real)
+        latents = self.normal_noise(tf.stack([tf.shape(real)[0], self.latent_dim]), distribution="uniform")
+        fake, masks = self.complete_tensors(patches, latents, training=training)
+        union = tf.reduce_max(true_masks, axis=-1)
+        predicted_union = tf.reduce_max(masks, axis=-1)
+        return patches, true_masks, union, fake, masks, predicted_union
+
+    def discriminator_loss(self, real, fake, union, training=True):
+        other = self.other_images(real)
+        inside = union[..., None]
+        real_logits = self.judge(real, union, training)
+        fake_logits = self.judge(fake, union, training)
+        parts_in_other = self.judge(real * inside + other * (1.0 - inside), union, training)
+        other_parts = self.judge(other * inside + real * (1.0 - inside), union, training)
+        fake_term = losses.modified_discriminator_loss(real_logits, fake_logits, per_example=True)
+        bce = keras.losses.binary_crossentropy
+        composite = bce(tf.zeros_like(parts_in_other)[:, None], parts_in_other[:, None], from_logits=True) + bce(
+            tf.zeros_like(other_parts)[:, None], other_parts[:, None], from_logits=True
+        )
+        return fake_term + composite, real_logits, fake_logits
+
+    def generator_loss(self, real, fake, true_masks, union, masks, predicted_union, training=True):
+        adversarial = losses.modified_generator_loss(self.judge(fake, union, training), per_example=True)
+        if self.spatial_loss == "bce":
+            clipped = tf.clip_by_value(masks, 1e-6, 1.0 - 1e-6)
+            pixels = -(true_masks * tf.math.log(clipped) + (1.0 - true_masks) * tf.math.log(1.0 - clipped))
+        else:
+            pixels = tf.abs(masks - true_masks)
+        spatial = tf.reduce_mean(pixels, axis=[1, 2, 3])
+        appearance = tf.reduce_mean(
+            tf.abs(fake * predicted_union[..., None] - real * union[..., None]), axis=[1, 2, 3]
+        )
+        total = adversarial + self.spatial_weight * spatial + self.appearance_weight * appearance
+        return {"g_loss": total, "g_adv": adversarial, "spatial": spatial, "appearance": appearance}
+
+    def train_step(self, data_):
+        real = self.prepare_images(self.unpack(data_)[0])
+        g_vars = [v for name in self.optimizer_roles["generator_optimizer"] for v in getattr(self, name).trainable_variables]
+        with tf.GradientTape() as g_tape:
+            patches, true_masks, union, fake, masks, predicted_union = self.terms(real, training=True)
+            with g_tape.stop_recording():
+                with tf.GradientTape() as d_tape:
+                    d_loss, real_logits, fake_logits = self.discriminator_loss(real, tf.stop_gradient(fake), union)
+                d_loss = self.minimize(
+                    "d_loss", self.discriminator_optimizer, d_tape, d_loss, self.discriminator.trainable_variables
+                )
+            g_terms = self.generator_loss(real, fake, true_masks, union, masks, predicted_union)
+        self.minimize("g_loss", self.generator_optimizer, g_tape, g_terms["g_loss"], g_vars)
+        return self._report(d_loss, g_terms, real_logits, fake_logits)
+
+    def test_step(self, data_):
+        real = self.prepare_images(self.unpack(data_)[0])
+        patches, true_masks, union, fake, masks, predicted_union = self.terms(real, training=False)
+        d_loss, real_logits, fake_logits = self.discriminator_loss(real, fake, union, training=False)
+        g_terms = self.generator_loss(real, fake, true_masks, union, masks, predicted_union, training=False)
+        return self._report(self.average_loss(d_loss), g_terms, real_logits, fake_logits)
+
+    def _report(self, d_loss, g_terms, real_logits, fake_logits):
+        # d_loss is the global-batch mean on one replica's share (see average_loss):
+        # scaled back to the global figure for the running means.
+        replicas = tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
+        d_loss = d_loss * replicas
+        g_loss = tf.reduce_mean(g_terms["g_loss"])
+        return self.update_metrics(
+            {
+                "loss": d_loss + g_loss,
+                "d_loss": d_loss,
+                **g_terms,
+                "d_real_accuracy": tf.cast(real_logits > 0, tf.float32),
+                "d_fake_accuracy": tf.cast(fake_logits < 0, tf.float32),
+            }
+        )
+
+    # -- inference ------------------------------------------------------------
+
+    def prepare_patches(self, patches):
+        """Patches `(n, K, h, w, channels)` (uint8 or [-1, 1]) as float32 at the encoder's size; clear errors otherwise."""
+        array = np.asarray(patches)
+        if array.ndim != 5:
+            raise ValueError(
+                f"patches must be (n, {self.num_patches}, height, width, {self.image_shape[-1]}): K patches per image; "
+                f"got shape {array.shape}."
+            )
+        n, k, h, w, c = array.shape
+        if k != self.num_patches:
+            raise ValueError(f"This model completes images from {self.num_patches} patches each; got {k} per image.")
+        if c != self.image_shape[-1]:
+            raise ValueError(f"patches have {c} channel(s) but the model's images have {self.image_shape[-1]}.")
+        if h > self.image_shape[0] or w > self.image_shape[1]:
+            raise ValueError(
+                f"patches of {h}x{w} px are larger than the model's {self.image_shape[0]}x{self.image_shape[1]} images."
+            )
+        flat = data.to_model_range(array.reshape((n * k, h, w, c)), name="patches")
+        if (h, w) != self.patch_shape[:2]:
+            flat = tf.image.resize(flat, self.patch_shape[:2]).numpy() if n * k else flat[:, :1, :1]
+        return np.asarray(flat, "float32").reshape((n, k) + self.patch_shape)
+
+    def complete(self, patches, latents=None, seed=None, batch_size=256):
+        """Whole images from key patches, and where each patch sits.
+
+        Args:
+            patches: `(n, K, h, w, channels)`: K patches per image, uint8 or
+                floats in [-1, 1], any size up to the image's (resized to
+                the encoder's `patch_input_size`), in any order.
+            latents: optional noise `(n, latent_dim)` in [-1, 1]; drawn when None.
+            seed: int seed of the drawn noise.
+            batch_size: images completed at once.
+
+        Returns:
+            `(images, masks)`: float32 images `(n, H, W, channels)` in [-1, 1]
+            and masks `(n, H, W, K)` in [0, 1], mask k for patch k.
+        """
+        patches = self.prepare_patches(patches)
+        n = len(patches)
+        if latents is None:
+            latents = self.sample_latents(n, seed=seed)
+        latents = np.asarray(latents, "float32")
+        if latents.shape != (n, self.latent_dim):
+            raise ValueError(f"latents must be ({n}, {self.latent_dim}); got shape {latents.shape}.")
+        images, masks = [], []
+        for i in range(0, n, int(batch_size)):
+            x, m = self.complete_tensors(tf.constant(patches[i : i + batch_size]), tf.constant(latents[i : i + batch_size]))
+            images.append(x.numpy())
+            masks.append(m.numpy())
+        if not images:
+            return np.zeros((0,) + self.image_shape, "float32"), np.zeros((0,) + self.image_shape[:2] + (self.num_patches,), "float32")
+        return np.concatenate(images), np.concatenate(masks)
+
+    def sample_latents(self, n, seed=None):
+        """Noise z, uniform in [-1, 1] as in the reference code."""
+        return keras.random.uniform(
+            (n, self.latent_dim), minval=-1.0, maxval=1.0, seed=self.seed_generator if seed is None else seed
+        )
+
+    def generate(self, n, seed=None, batch_size=256):
+        raise NotImplementedError(
+            "PartToWholeGAN draws a whole image from key patches: use model.complete(patches) "
+            "(kerasgen.data.key_patches(images) crops them)."
+        )
+
+    def sample_figures(self, latents=None, images=None):
+        """Rows of: the K patches (each pasted at its true place on a blank canvas), the predicted masks' union, the completion, the original."""
+        if images is None:
+            return {}
+        images = np.asarray(images, "float32")[:8]
+        patches, boxes = data.key_patches(
+            images, self.num_patches, self.patch_size, self.patch_input_size, seed=0, informative=self.informative_patches
+        )
+        completed, masks = self.complete(patches, seed=0)
+        columns = [paste_patches(images, boxes[:, k : k + 1]) for k in range(self.num_patches)]
+        union = masks.max(axis=-1, keepdims=True) * 2.0 - 1.0
+        columns += [np.broadcast_to(union, completed.shape), completed, images]
+        grid = np.stack(columns, axis=1).reshape((-1,) + self.image_shape)
+        return {"completions": (grid, len(columns))}
+
+    # -- export and config ----------------------------------------------------
+
+    def export_signatures(self):
+        def complete(patches, latents):
+            images, masks = self.complete_tensors(patches, latents)
+            return {"images": images, "masks": masks}
+
+        spec = [
+            tf.TensorSpec((None, self.num_patches) + self.patch_shape, tf.float32, name="patches"),
+            self.latent_spec(),
+        ]
+        return {"serving_default": (complete, spec), "complete": (complete, spec)}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_patches=self.num_patches,
+            patch_size=list(self.patch_size),
+            patch_input_size=self.patch_input_size,
+            code_dim=self.code_dim,
+            filters=self.filters,
+            discriminator_filters=self.discriminator_filters,
+            informative_patches=self.informative_patches,
+            synchronized_batch_norm=self.synchronized_batch_norm,
+        )
+        return config
+
+
+def paste_patches(images, boxes, background=-1.0):
+    """Images that keep only the pixels inside `boxes` `(n, K, 4)`, the rest set to `background`."""
+    masks = data.box_masks(boxes, *images.shape[1:3]).numpy().max(axis=-1, keepdims=True)
+    return np.where(masks > 0, images, background).astype("float32")

@@ -1,0 +1,198 @@
+"""The part-to-whole GAN: key patches, order invariance, its losses, bad input, the completion metrics."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import kerasgen
+from kerasgen import data, evaluation
+from kerasgen.models import PartToWholeGAN
+from tests import helpers
+
+
+def tiny(**kwargs):
+    args = dict(
+        image_shape=(16, 16, 1),
+        num_patches=3,
+        patch_size=(4, 6),
+        patch_input_size=6,
+        latent_dim=4,
+        code_dim=8,
+        filters=4,
+        discriminator_filters=4,
+        seed=0,
+    )
+    return PartToWholeGAN(**{**args, **kwargs})
+
+
+def test_defaults_are_the_reference_settings():
+    model = PartToWholeGAN()
+    assert model.image_shape == (64, 64, 3) and model.num_patches == 3
+    assert model.latent_dim == 128 and model.code_dim == 128 and model.filters == 64
+    # The reference resizes every part to the image size.
+    assert model.patch_shape == (64, 64, 3)
+    model.compile()
+    for optimizer in (model.generator_optimizer, model.discriminator_optimizer):
+        assert float(optimizer.learning_rate) == pytest.approx(2e-4)
+        assert optimizer.beta_1 == pytest.approx(0.5) and optimizer.beta_2 == pytest.approx(0.999)
+    assert model.spatial_loss == "l1" and model.spatial_weight == 10.0 and model.appearance_weight == 10.0
+    with pytest.raises(NotImplementedError, match="complete"):
+        model.generate(2)
+
+
+def test_key_patches_are_the_pixels_of_their_boxes():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (6, 20, 24, 3)).astype("float32")
+    patches, boxes = data.key_patches(images, num_patches=4, patch_size=(5, 9), input_size=9, seed=3)
+    assert patches.shape == (6, 4, 9, 9, 3) and boxes.shape == (6, 4, 4)
+    assert np.all(boxes[..., 2] == boxes[..., 3]) and set(np.unique(boxes[..., 2])) <= set(range(5, 10))
+    assert np.all(boxes[..., 0] >= 0) and np.all(boxes[..., 0] + boxes[..., 2] <= 20)
+    assert np.all(boxes[..., 1] >= 0) and np.all(boxes[..., 1] + boxes[..., 3] <= 24)
+    # A 9-pixel patch is the crop itself; masks hold exactly each box's area.
+    for i, k in zip(*np.nonzero(boxes[..., 2] == 9)):
+        top, left, h, w = boxes[i, k]
+        np.testing.assert_allclose(patches[i, k], images[i, top : top + h, left : left + w], atol=1e-5)
+    masks = data.box_masks(boxes, 20, 24).numpy()
+    np.testing.assert_array_equal(masks.sum(axis=(1, 2)), boxes[..., 2] * boxes[..., 3])
+
+
+def test_informative_patches_land_where_the_image_has_edges():
+    images = np.full((200, 32, 32, 1), -1.0, "float32")
+    images[:, 22:30, 22:30] = 1.0  # one bright square in a corner of a flat image
+    _, boxes = data.key_patches(images, 1, 6, seed=0)
+    _, uniform = data.key_patches(images, 1, 6, seed=0, informative=False)
+
+    def near(b):
+        return np.mean((b[:, 0, 0] >= 14) & (b[:, 0, 1] >= 14))
+
+    assert near(boxes) > 0.8 and near(uniform) < 0.5, (near(boxes), near(uniform))
+
+
+def test_completion_does_not_depend_on_the_patches_order():
+    model = tiny()
+    rng = np.random.default_rng(1)
+    patches = rng.uniform(-1, 1, (4, 3, 6, 6, 1)).astype("float32")
+    latents = rng.uniform(-1, 1, (4, 4)).astype("float32")
+    images, masks = model.complete(patches, latents)
+    order = [2, 0, 1]
+    shuffled_images, shuffled_masks = model.complete(patches[:, order], latents)
+    np.testing.assert_allclose(shuffled_images, images, atol=1e-5)
+    # Each mask follows its own patch.
+    np.testing.assert_allclose(shuffled_masks, masks[..., order], atol=1e-5)
+    assert images.shape == (4, 16, 16, 1) and masks.shape == (4, 16, 16, 3)
+    assert masks.min() >= 0.0 and masks.max() <= 1.0 and np.abs(images).max() <= 1.0
+
+
+def test_patches_of_another_size_are_resized_and_bad_patches_refused():
+    model = tiny()
+    rng = np.random.default_rng(2)
+    small = rng.uniform(-1, 1, (2, 3, 4, 4, 1)).astype("float32")
+    images, _ = model.complete(small, seed=0)
+    resized = tf.image.resize(small.reshape(6, 4, 4, 1), (6, 6)).numpy().reshape(2, 3, 6, 6, 1)
+    np.testing.assert_allclose(images, model.complete(resized, seed=0)[0], atol=1e-5)
+    with pytest.raises(ValueError, match="larger than the model's 16x16 images"):
+        model.complete(np.zeros((1, 3, 17, 17, 1), "float32"))
+    with pytest.raises(ValueError, match="from 3 patches each; got 2"):
+        model.complete(np.zeros((1, 2, 6, 6, 1), "float32"))
+    with pytest.raises(ValueError, match="3 channel"):
+        model.complete(np.zeros((1, 3, 6, 6, 3), "float32"))
+    with pytest.raises(ValueError, match="K patches per image"):
+        model.complete(np.zeros((3, 6, 6, 1), "float32"))
+    with pytest.raises(ValueError, match="latents must be"):
+        model.complete(small, latents=np.zeros((2, 5), "float32"))
+    with pytest.raises(ValueError, match="do not fit in 16x16 images"):
+        tiny(patch_size=(4, 17))
+    with pytest.raises(ValueError, match="min <= max"):
+        tiny(patch_size=(6, 4))
+    with pytest.raises(ValueError, match="spatial_loss"):
+        tiny().compile(spatial_loss="l2")
+
+
+def test_losses_match_their_closed_forms():
+    model = tiny()
+    model.compile(spatial_weight=2.0, appearance_weight=3.0)
+    rng = np.random.default_rng(3)
+    real = tf.constant(rng.uniform(-1, 1, (2, 16, 16, 1)).astype("float32"))
+    fake = tf.constant(rng.uniform(-1, 1, (2, 16, 16, 1)).astype("float32"))
+    true_masks = tf.constant((rng.uniform(size=(2, 16, 16, 3)) > 0.7).astype("float32"))
+    masks = tf.constant(rng.uniform(size=(2, 16, 16, 3)).astype("float32"))
+    union, predicted_union = tf.reduce_max(true_masks, -1), tf.reduce_max(masks, -1)
+    terms = model.generator_loss(real, fake, true_masks, union, masks, predicted_union, training=False)
+    spatial = np.abs(masks.numpy() - true_masks.numpy()).mean(axis=(1, 2, 3))
+    appearance = np.abs(
+        fake.numpy() * predicted_union.numpy()[..., None] - real.numpy() * union.numpy()[..., None]
+    ).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(terms["spatial"], spatial, rtol=1e-5)
+    np.testing.assert_allclose(terms["appearance"], appearance, rtol=1e-5)
+    np.testing.assert_allclose(terms["g_loss"], terms["g_adv"] + 2.0 * spatial + 3.0 * appearance, rtol=1e-5)
+    model.compile(spatial_loss="bce")
+    bce = model.generator_loss(real, fake, true_masks, union, masks, predicted_union, training=False)["spatial"]
+    t, m = true_masks.numpy(), masks.numpy()
+    np.testing.assert_allclose(bce, -(t * np.log(m) + (1 - t) * np.log(1 - m)).mean(axis=(1, 2, 3)), rtol=1e-4)
+
+
+def test_the_masks_learn_where_patches_belong():
+    # Images whose two halves differ (a bright top, a dark bottom): a patch's
+    # content tells where it was cropped, so the mask loss must fall.
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    images = np.concatenate(
+        [rng.uniform(0.5, 1, (64, 8, 16, 1)), rng.uniform(-1, -0.5, (64, 8, 16, 1))], axis=1
+    ).astype("float32")
+    model = tiny(num_patches=2, patch_size=(4, 4), patch_input_size=4, filters=8, informative_patches=False)
+    model.compile(spatial_loss="bce", generator_optimizer=keras.optimizers.Adam(2e-3, 0.5))
+    ds = tf.data.Dataset.from_tensor_slices(images).batch(32).repeat()
+    first = model.fit(ds, steps_per_epoch=4, epochs=1, verbose=0).history["spatial"][-1]
+    last = model.fit(ds, steps_per_epoch=60, epochs=1, verbose=0).history["spatial"][-1]
+    assert last < 0.8 * first, (first, last)
+
+
+def test_mask_boxes_and_the_baselines_on_known_cases():
+    masks = np.zeros((2, 10, 10, 2), "float32")
+    masks[0, 1:4, 2:5, 0] = 1.0
+    masks[0, 6:9, 6:9, 1] = 0.9
+    masks[1, 0:3, 7:10, 0] = 0.6
+    masks[1, 5:8, 0:3, 1] = 1.0
+    sizes = np.full((2, 2, 2), 3)
+    found = evaluation.mask_boxes(masks, sizes)
+    np.testing.assert_array_equal(found[..., :2], [[[1, 2], [6, 6]], [[0, 7], [5, 0]]])
+    images = np.full((1, 6, 6, 1), -1.0, "float32")
+    images[0, 0:2, 0:2] = 1.0
+    centred = evaluation.centred_patches(images, np.array([[[0, 0, 2, 2]]]))
+    assert centred[0, 2:4, 2:4].min() == 1.0 and centred.sum() == -36 + 4 * 2
+
+
+def test_completion_metrics_of_a_model_that_pastes_the_truth():
+    """A stand-in that returns each image itself and its true masks scores perfectly."""
+    digits, labels = helpers.mnist_images("test", 60)
+    x = data.to_model_range(digits)
+    _, boxes = data.key_patches(x, 3, 12, seed=0)
+    truth = data.box_masks(boxes, 28, 28).numpy()
+
+    class Oracle:
+        image_shape, num_patches, patch_size, patch_input_size, informative_patches = (28, 28, 1), 3, (12, 12), 12, True
+
+        def complete(self, patches, seed=None):
+            return x, truth
+
+    results = evaluation.completion_metrics(Oracle(), digits, labels)
+    assert results["mask_iou"] == 1.0 and results["patch_located"] == 1.0
+    assert results["patch_mae"] == 0.0 and results["patch_mae_true_position"] == 0.0
+    assert results["fid_digits"] < 1e-3 < results["fid_digits_pasted_baseline"]
+    assert results["class_agreement"] >= 0.9 > results["class_agreement_centre_baseline"]
+
+
+def test_a_folder_of_images_smaller_than_the_patches_is_refused_before_training(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.zeros((64, 64, 3), "uint8")).save(folder / f"ok_{i}.png")
+    Image.fromarray(np.zeros((20, 30, 3), "uint8")).save(folder / "tiny.png")
+    with pytest.raises(ValueError, match=r"smaller than the 24 px patches.*tiny\.png \(30x20\)"):
+        kerasgen.runs.prepare("part_to_whole_celeba_64", source=str(folder), epochs=1)
+    assert sorted(os.listdir(folder)) == ["ok_0.png", "ok_1.png", "ok_2.png", "tiny.png"]
