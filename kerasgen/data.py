@@ -1420,7 +1420,7 @@ def check_images_hold_patches(directory, patch_side, limit=100000):
         )
 
 
-def key_patches(images, num_patches=3, patch_size=12, input_size=None, seed=0, informative=True):
+def key_patches(images, num_patches=3, patch_size=12, input_size=None, seed=0, informative=True, value_range=None):
     """Key patches of images with their true positions, repeatable by `seed` (for evaluation and demos).
 
     Args:
@@ -1430,6 +1430,7 @@ def key_patches(images, num_patches=3, patch_size=12, input_size=None, seed=0, i
         input_size: side of the returned patches (default: the largest patch side).
         seed: seed of the positions and sizes.
         informative: draw positions where the image has edges (see `crop_key_patches`).
+        value_range: the images' value range when it cannot be inferred (see `to_model_range`).
 
     Returns:
         `(patches, boxes)`: float32 patches `(n, K, s, s, channels)` in
@@ -1439,7 +1440,7 @@ def key_patches(images, num_patches=3, patch_size=12, input_size=None, seed=0, i
     >>> digits, _ = kerasgen.data.mnist("test")
     >>> patches, boxes = kerasgen.data.key_patches(digits, num_patches=3, patch_size=12)
     """
-    x = to_model_range(images)
+    x = to_model_range(images, value_range=value_range)
     if x.ndim != 4:
         raise ValueError(f"images must be (n, height, width, channels); got shape {x.shape}.")
     patch_size = check_patch_size(patch_size, x.shape[1:], "patch_size")

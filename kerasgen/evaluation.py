@@ -28,13 +28,20 @@ class:
   patches (IoU with the true boxes), how well the completion reproduces each
   patch where its mask puts it, the digits classifier's agreement with the
   source digit's class and FID of the completions, beside the patches
-  alone pasted on a blank canvas at their true positions and at the centre.
+  alone pasted on a blank canvas at their true positions and at the centre;
+- codes: for a model with structured codes (InfoGAN), how well a
+  categorical code matches the digit classes (1,000 samples per code value,
+  classified, codes matched one-to-one to classes by the Hungarian method),
+  the same for Q's inferred codes of held-out digits, and how monotonically
+  each continuous code moves a measurable property of the ink (slant,
+  thickness, width).
 """
 
 import numpy as np
 
 from kerasgen import data
 from kerasgen.models.base import (
+    CODES,
     COMPLETE,
     CONDITIONAL,
     DOMAIN_IMAGES,
@@ -91,6 +98,8 @@ def evaluate(model, heldout, labels=None, num_importance_samples=1000, seed=0, r
         results.update({f"test_{k}": float(v) for k, v in model.evaluate(ds, verbose=0, return_dict=True).items()})
     if model.can(GENERATE):
         results.update(sample_quality(model, x, seed=seed, reference=reference))
+    if model.can(CODES):
+        results.update(code_metrics(model, x, labels, seed=seed))
     if model.can(CONDITIONAL):
         from kerasgen import metrics
 
@@ -349,7 +358,13 @@ def completion_metrics(model, images, labels=None, seed=0):
 
     x = at_size(images, model.image_shape)
     patches, boxes = data.key_patches(
-        x, model.num_patches, model.patch_size, model.patch_input_size, seed=seed, informative=model.informative_patches
+        x,
+        model.num_patches,
+        model.patch_size,
+        model.patch_input_size,
+        seed=seed,
+        informative=model.informative_patches,
+        value_range=(-1.0, 1.0),
     )
     completed, masks = model.complete(patches, seed=seed)
     height, width = model.image_shape[:2]
@@ -391,5 +406,111 @@ def completion_metrics(model, images, labels=None, seed=0):
         f"{len(x)} held-out images, {model.num_patches} key patches of {sizes} each "
         f"(kerasgen.data.key_patches, seed {seed}), completed with noise of seed {seed}; "
         "IoU of masks thresholded at 0.5; errors in [-1, 1] pixel units"
+    )
+    return results
+
+
+def matched_accuracy(counts):
+    """Accuracy of the best one-to-one matching of rows (code values) to columns (classes) of a count matrix.
+
+    Rows left unmatched (more code values than classes) count as errors.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    counts = np.asarray(counts, dtype=np.float64)
+    rows, cols = linear_sum_assignment(-counts)
+    return float(counts[rows, cols].sum() / counts.sum())
+
+
+def ink_properties(images):
+    """Per image: `slant` (angle of the ink's principal axis from vertical, radians), `thickness`
+    (ink mass, in pixels) and `width` (standard deviation of the ink's column, in pixels).
+
+    Ink is (x + 1) / 2 of the channel mean, so bright strokes on a dark ground.
+    """
+    ink = (np.asarray(images, dtype=np.float64).mean(axis=-1) + 1.0) / 2.0
+    n, height, width = ink.shape
+    rows, cols = np.mgrid[0:height, 0:width]
+    mass = ink.sum(axis=(1, 2)) + 1e-9
+    mean_r = (ink * rows).sum(axis=(1, 2)) / mass
+    mean_c = (ink * cols).sum(axis=(1, 2)) / mass
+    dr, dc = rows[None] - mean_r[:, None, None], cols[None] - mean_c[:, None, None]
+    var_r = (ink * dr**2).sum(axis=(1, 2)) / mass
+    var_c = (ink * dc**2).sum(axis=(1, 2)) / mass
+    cov = (ink * dr * dc).sum(axis=(1, 2)) / mass
+    # The principal axis's angle from the vertical: positive leans right at the top.
+    slant = 0.5 * np.arctan2(-2.0 * cov, var_r - var_c)
+    return {"slant": slant, "thickness": mass, "width": np.sqrt(var_c)}
+
+
+def code_metrics(model, images, labels=None, seed=0, per_value=1000, settings=100, steps=11):
+    """How interpretable a model's structured codes are, on digits.
+
+    Returns:
+        dict: for each categorical code `code_NAME_matched_accuracy` (samples
+        of each code value, classified by the digits classifier, code values
+        matched one-to-one to digits) and, with `labels`,
+        `code_NAME_inferred_accuracy` (Q's code for the held-out digits,
+        matched the same way to their labels); for each continuous code
+        `code_NAME_correlation_PROPERTY`: the Pearson correlation between
+        the code, swept from -1 to 1 in `steps` steps with everything else
+        fixed, and an ink property (`ink_properties`), averaged over
+        `settings` draws of the rest. The first categorical code's figures
+        are also `category_matched_accuracy` / `inferred_category_accuracy`,
+        and the largest absolute mean correlation of any continuous code is
+        `continuous_code_correlation` (with `continuous_code_best`, code and property).
+    """
+    from kerasgen import metrics
+
+    results, first = {}, True
+    digits = tuple(model.image_shape) == (28, 28, 1)
+    for code in model.codes:
+        name = code["name"]
+        if code["kind"] != "categorical":
+            continue
+        if digits:
+            counts = np.zeros((code["size"], 10))
+            for value in range(code["size"]):
+                fake = model.generate(per_value, seed=seed + value, codes={name: value})
+                counts[value] = np.bincount(metrics.classify_digits(fake), minlength=10)[:10]
+            results[f"code_{name}_matched_accuracy"] = matched_accuracy(counts)
+        if labels is not None:
+            inferred = model.infer_codes(images)[name]
+            counts = np.zeros((code["size"], int(np.max(labels)) + 1))
+            np.add.at(counts, (inferred, np.asarray(labels, dtype=int)), 1)
+            results[f"code_{name}_inferred_accuracy"] = matched_accuracy(counts)
+        if first:
+            first = False
+            if f"code_{name}_matched_accuracy" in results:
+                results["category_matched_accuracy"] = results[f"code_{name}_matched_accuracy"]
+            if f"code_{name}_inferred_accuracy" in results:
+                results["inferred_category_accuracy"] = results[f"code_{name}_inferred_accuracy"]
+    sweep = np.linspace(-1.0, 1.0, steps)
+    best = (0.0, None)
+    for code in model.codes:
+        if code["kind"] != "continuous":
+            continue
+        name = code["name"]
+        rest = np.array(model.sample_latents(settings, seed=seed + 100))
+        column = model.noise_dim + model.code_offsets[model.codes.index(code)]
+        latents = np.repeat(rest, steps, axis=0)
+        latents[:, column] = np.tile(sweep, settings)
+        props = ink_properties(model.decode_in_batches(latents))
+        for prop, values in props.items():
+            values = values.reshape(settings, steps)
+            centred = values - values.mean(axis=1, keepdims=True)
+            spread = np.sqrt((centred**2).sum(axis=1)) * np.sqrt(((sweep - sweep.mean()) ** 2).sum())
+            r = (centred * (sweep - sweep.mean())).sum(axis=1) / np.maximum(spread, 1e-12)
+            mean_r = float(np.mean(r))
+            results[f"code_{name}_correlation_{prop}"] = mean_r
+            if abs(mean_r) > abs(best[0]):
+                best = (mean_r, f"{name} ~ {prop}")
+    if best[1] is not None:
+        results["continuous_code_correlation"] = abs(best[0])
+        results["continuous_code_best"] = best[1]
+    results["codes_protocol"] = (
+        f"{per_value} samples per categorical code value (seeds {seed}..), digits classifier, Hungarian matching; "
+        f"continuous codes swept from -1 to 1 in {steps} steps over {settings} draws of the rest, Pearson "
+        "correlation with the ink's slant, thickness and width, averaged over draws"
     )
     return results

@@ -20,11 +20,12 @@ from kerasgen.models import (
     Autoencoder,
     ConditionalDCGAN,
     CycleGAN,
+    InfoGAN,
     PartToWholeGAN,
     ProGAN,
     StarGAN,
 )
-from kerasgen.models.base import COMPLETE, DOMAIN_IMAGES, IMAGE_PAIRS, LABELED_IMAGES, RECONSTRUCT, TRANSLATE
+from kerasgen.models.base import CODES, COMPLETE, DOMAIN_IMAGES, IMAGE_PAIRS, LABELED_IMAGES, RECONSTRUCT, TRANSLATE
 from tests import helpers
 
 
@@ -217,6 +218,23 @@ CASES = {
         # to 4 % and 0.1 %).
         mixed_precision=dict(ill_conditioned={0}),
     ),
+    # One categorical and one continuous code; Q shares D's body, so D's
+    # optimizer trains Q and G's objective holds the information term too.
+    "infogan": Case(
+        InfoGAN,
+        dict(
+            image_shape=(8, 8, 1),
+            noise_dim=3,
+            codes=[{"name": "digit", "kind": "categorical", "size": 3}, {"name": "slant", "kind": "continuous"}],
+            generator_filters=2,
+            discriminator_filters=2,
+            dense_units=8,
+            q_units=4,
+            seed=2,
+        ),
+        ("serving_default", "generate", "infer_codes"),
+        overrides={"distribute": dict(synchronized_batch_norm=True)},
+    ),
     # Trains on plain images: each step crops its own key patches.
     "part_to_whole": Case(
         PartToWholeGAN,
@@ -269,6 +287,16 @@ def probe(model, n=3, seed=5):
     if model.can(RECONSTRUCT):
         x = helpers.random_images(n, model.image_shape, seed=seed)
         return "reconstruct", {"images": x}, model.reconstruct(x)
+    if model.can(CODES):
+        z = rng.uniform(-1, 1, (n, model.noise_dim)).astype("float32")
+        values = {
+            c["name"]: (np.arange(n) % c["size"]).astype("int32")
+            if c["kind"] == "categorical"
+            else rng.uniform(-1, 1, n).astype("float32")
+            for c in model.codes
+        }
+        latents = np.concatenate([z, model.code_values(n, values)], axis=1)
+        return "generate", {"latents": z, **values}, model.decode_in_batches(latents)
     z = rng.normal(size=(n, model.latent_dim)).astype("float32")
     if model.batch_structure == LABELED_IMAGES:
         labels = (np.arange(n) % model.num_classes).astype("int32")

@@ -120,7 +120,8 @@ def test_losses_match_their_closed_forms():
     true_masks = tf.constant((rng.uniform(size=(2, 16, 16, 3)) > 0.7).astype("float32"))
     masks = tf.constant(rng.uniform(size=(2, 16, 16, 3)).astype("float32"))
     union, predicted_union = tf.reduce_max(true_masks, -1), tf.reduce_max(masks, -1)
-    terms = model.generator_loss(real, fake, true_masks, union, masks, predicted_union, training=False)
+    step = dict(fake=fake, masks=masks, true_masks=true_masks, union=union, predicted_union=predicted_union)
+    terms = model.generator_loss(real, step, training=False)
     spatial = np.abs(masks.numpy() - true_masks.numpy()).mean(axis=(1, 2, 3))
     appearance = np.abs(
         fake.numpy() * predicted_union.numpy()[..., None] - real.numpy() * union.numpy()[..., None]
@@ -129,7 +130,7 @@ def test_losses_match_their_closed_forms():
     np.testing.assert_allclose(terms["appearance"], appearance, rtol=1e-5)
     np.testing.assert_allclose(terms["g_loss"], terms["g_adv"] + 2.0 * spatial + 3.0 * appearance, rtol=1e-5)
     model.compile(spatial_loss="bce")
-    bce = model.generator_loss(real, fake, true_masks, union, masks, predicted_union, training=False)["spatial"]
+    bce = model.generator_loss(real, step, training=False)["spatial"]
     t, m = true_masks.numpy(), masks.numpy()
     np.testing.assert_allclose(bce, -(t * np.log(m) + (1 - t) * np.log(1 - m)).mean(axis=(1, 2, 3)), rtol=1e-4)
 

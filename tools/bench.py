@@ -327,6 +327,102 @@ def stargan_textbook_step(g, d, n_critic=5):
     return step
 
 
+def part_to_whole_textbook_step(encoder, masker, generator, discriminator, num_patches, patch_size, latent_dim):
+    """The part-to-whole step as the reference code writes it: crop patches, D on the real image, the
+    fake and the two composites, then the encoder, mask decoder and generator on the adversarial,
+    mask and appearance losses (the zoo entry's weights), two Adams."""
+    g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.999)
+    d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.999)
+    g_vars = encoder.trainable_variables + masker.trainable_variables + generator.trainable_variables
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    k, side = num_patches, patch_size
+
+    def judge(x, mask):
+        return tf.cast(discriminator(tf.concat([x, mask[..., None]], -1), training=True), tf.float32)
+
+    @tf.function
+    def step(x):
+        n, height, width = tf.shape(x)[0], x.shape[1], x.shape[2]
+        noise = tf.random.uniform((n, k, 2))
+        patches, boxes = kerasgen.data.crop_key_patches(x, k, (side, side), side, noise)
+        masks = kerasgen.data.box_masks(boxes, height, width)
+        union = tf.reduce_max(masks, -1)
+        other = tf.roll(x, 1, axis=0)
+        z = tf.random.uniform((n, latent_dim), -1.0, 1.0)
+        with tf.GradientTape() as g_tape:
+            codes = tf.reshape(encoder(tf.reshape(patches, (-1, side, side, x.shape[-1])), training=True), (n, k, -1))
+            pooled = tf.reduce_sum(codes, 1)
+            pairs = tf.concat([codes, tf.repeat(pooled[:, None], k, 1)], -1)
+            outs = masker(tf.reshape(pairs, (n * k, -1)), training=True)
+            feats = [tf.reduce_sum(tf.reshape(f, tf.concat([[n, k], tf.shape(f)[1:]], 0)), 1) for f in outs[:-1]]
+            predicted = tf.transpose(tf.reshape(tf.cast(outs[-1], tf.float32), (n, k, height, width)), (0, 2, 3, 1))
+            fake = tf.cast(generator([tf.concat([tf.cast(pooled, tf.float32), z], -1)] + feats, training=True), tf.float32)
+            with g_tape.stop_recording():
+                with tf.GradientTape() as d_tape:
+                    inside = union[..., None]
+                    real_l, fake_l = judge(x, union), judge(tf.stop_gradient(fake), union)
+                    a, b = judge(x * inside + other * (1 - inside), union), judge(other * inside + x * (1 - inside), union)
+                    d_loss = (
+                        bce(tf.ones_like(real_l), real_l)
+                        + bce(tf.zeros_like(fake_l), fake_l)
+                        + bce(tf.zeros_like(a), a)
+                        + bce(tf.zeros_like(b), b)
+                    )
+                d_opt.apply_gradients(
+                    zip(d_tape.gradient(d_loss, discriminator.trainable_variables), discriminator.trainable_variables)
+                )
+            g_adv = judge(fake, union)
+            clipped = tf.clip_by_value(predicted, 1e-6, 1 - 1e-6)
+            spatial = -tf.reduce_mean(masks * tf.math.log(clipped) + (1 - masks) * tf.math.log(1 - clipped))
+            appearance = tf.reduce_mean(tf.abs(fake * tf.reduce_max(predicted, -1)[..., None] - x * union[..., None]))
+            g_loss = bce(tf.ones_like(g_adv), g_adv) + 10.0 * spatial + 100.0 * appearance
+        g_opt.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
+        return d_loss
+
+    return step
+
+
+def infogan_textbook_step(generator, discriminator, noise_dim, categories, continuous):
+    """The InfoGAN step as the authors' trainer writes it: D (with Q's head) on real and fake images
+    minus the information term, then G with the same term, two Adams (2e-4, 1e-3)."""
+    g_opt = keras.optimizers.Adam(1e-3, beta_1=0.5)
+    d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    def information(codes, params, digit):
+        categorical = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=digit, logits=params[:, :categories])
+        squared = 0.5 * tf.reduce_sum(tf.square(codes - params[:, categories:]), axis=1)
+        return tf.reduce_mean(categorical + 0.1 * squared)
+
+    @tf.function
+    def step(x):
+        n = tf.shape(x)[0]
+        z = tf.random.uniform((n, noise_dim), -1.0, 1.0)
+        digit = tf.random.uniform((n,), 0, categories, dtype=tf.int32)
+        codes = tf.random.uniform((n, continuous), -1.0, 1.0)
+        latents = tf.concat([z, tf.one_hot(digit, categories), codes], axis=1)
+        with tf.GradientTape() as g_tape:
+            fake = generator(latents, training=True)
+            with g_tape.stop_recording():
+                with tf.GradientTape() as d_tape:
+                    real_logits, _ = discriminator(x, training=True)
+                    fake_logits, params = discriminator(tf.stop_gradient(fake), training=True)
+                    d_loss = (
+                        bce(tf.ones_like(real_logits), real_logits)
+                        + bce(tf.zeros_like(fake_logits), fake_logits)
+                        + information(codes, params, digit)
+                    )
+                d_opt.apply_gradients(
+                    zip(d_tape.gradient(d_loss, discriminator.trainable_variables), discriminator.trainable_variables)
+                )
+            logits, params = discriminator(fake, training=True)
+            g_loss = bce(tf.ones_like(logits), logits) + information(codes, params, digit)
+        g_opt.apply_gradients(zip(g_tape.gradient(g_loss, generator.trainable_variables), generator.trainable_variables))
+        return d_loss
+
+    return step
+
+
 PROGAN_BENCH_CONFIG = dict(resolution=32, channels=1, latent_dim=64, fmap_base=256, fmap_max=64)
 
 
@@ -516,6 +612,34 @@ def cases_stargan(batch_size):
     return [Case("stargan 28px", model, ds, stargan_textbook_step(twin.generator, twin.discriminator), 16, steps=20)]
 
 
+def cases_infogan(batch_size):
+    """The `infogan` zoo entry's networks (the paper's MNIST model) on MNIST-5k."""
+    config = kerasgen.presets.get("infogan")["model"]["config"]
+    model = kerasgen.zoo.model_from_config({"class_name": "InfoGAN", "config": config})
+    model.compile(**COMPILE_KWARGS)
+    twin = kerasgen.zoo.model_from_config({"class_name": "InfoGAN", "config": config})
+    step = infogan_textbook_step(twin.generator, twin.discriminator, twin.noise_dim, 10, 2)
+    return [Case("infogan 28px", model, mnist_batches(batch_size), step, batch_size)]
+
+
+def cases_part_to_whole(batch_size):
+    """The `part_to_whole` zoo entry's networks (28 px, 3 patches of 12 px) on MNIST-5k, batch 64."""
+    config = kerasgen.presets.get("part_to_whole")["model"]["config"]
+    model = kerasgen.zoo.model_from_config({"class_name": "PartToWholeGAN", "config": config})
+    model.compile(**kerasgen.presets.get("part_to_whole")["training"]["compile"], **COMPILE_KWARGS)
+    twin = kerasgen.zoo.model_from_config({"class_name": "PartToWholeGAN", "config": config})
+    step = part_to_whole_textbook_step(
+        twin.patch_encoder,
+        twin.mask_decoder,
+        twin.image_generator,
+        twin.discriminator,
+        twin.num_patches,
+        twin.patch_size[0],
+        twin.latent_dim,
+    )
+    return [Case("part_to_whole 28px", model, mnist_batches(64), step, 64)]
+
+
 BENCHES = {
     "vae": cases_vae,
     "aae": cases_aae,
@@ -524,6 +648,8 @@ BENCHES = {
     "progan": cases_progan,
     "cyclegan": cases_cyclegan,
     "stargan": cases_stargan,
+    "infogan": cases_infogan,
+    "part_to_whole": cases_part_to_whole,
 }
 
 

@@ -21,7 +21,8 @@ CONDITIONAL = "conditional"  # generate(n, labels=...) for class labels
 LOG_LIKELIHOOD = "log_likelihood"  # log_likelihood(images): a bound on log p(x)
 PRIOR_MATCH = "prior_match"  # prior_match(images): MMD^2 of codes to the prior
 COMPLETE = "complete"  # complete(patches): whole images and patch masks from key patches
-CAPABILITIES = (GENERATE, RECONSTRUCT, TRANSLATE, CONDITIONAL, LOG_LIKELIHOOD, PRIOR_MATCH, COMPLETE)
+CODES = "codes"  # generate(n, codes=...) with structured codes; infer_codes(images)
+CAPABILITIES = (GENERATE, RECONSTRUCT, TRANSLATE, CONDITIONAL, LOG_LIKELIHOOD, PRIOR_MATCH, COMPLETE, CODES)
 
 # The structure of a training batch (`batch_structure`).
 IMAGES = "images"  # images, or (images, ignored labels)

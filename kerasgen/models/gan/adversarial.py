@@ -197,6 +197,22 @@ class AdversarialModel(GenerativeModel):
         # (see kerasgen.losses); trackers want the global figure.
         return value * tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
 
+    def discriminate(self, images, labels=None, training=False):
+        """(D's logits, auxiliary outputs or None) for images.
+
+        A model whose discriminator has another head on the same body
+        (InfoGAN's Q) returns that head's outputs second; they reach
+        `auxiliary_terms`.
+        """
+        return self.run_discriminator(images, labels, training), None
+
+    def auxiliary_terms(self, outputs, latents):
+        """Per-example terms added to both players' objectives, from D's auxiliary outputs on the fakes.
+
+        Returns `(total or None, {metric name: per-example value})`; plain GANs have none.
+        """
+        return None, {}
+
     def train_step(self, data):
         images, labels = self.unpack(data)
         real = self.prepare_images(images)
@@ -212,16 +228,22 @@ class AdversarialModel(GenerativeModel):
             # BatchNorm sees one kind of image at a time, as in the paper's code).
             with g_tape.stop_recording():
                 with tf.GradientTape() as d_tape:
-                    real_logits = self.run_discriminator(real, labels, training=True)
-                    fake_logits = self.run_discriminator(tf.stop_gradient(fake), labels, training=True)
+                    real_logits, _ = self.discriminate(real, labels, training=True)
+                    fake_logits, fake_outputs = self.discriminate(tf.stop_gradient(fake), labels, training=True)
                     d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
+                    d_extra, _ = self.auxiliary_terms(fake_outputs, latents)
+                    if d_extra is not None:
+                        d_loss = d_loss + self.average_loss(d_extra)
                 self.minimize("d_loss", self.discriminator_optimizer, d_tape, d_loss, d_vars)
             # Generator step through the updated discriminator, same fakes.
-            g_logits = self.run_discriminator(fake, labels, training=True)
+            g_logits, g_outputs = self.discriminate(fake, labels, training=True)
             g_loss = self.generator_loss_fn(g_logits)
+            g_extra, extra_metrics = self.auxiliary_terms(g_outputs, latents)
+            if g_extra is not None:
+                g_loss = g_loss + self.average_loss(g_extra)
         self.minimize("g_loss", self.generator_optimizer, g_tape, g_loss, g_vars)
         self.update_ema()
-        return self._report(d_loss, g_loss, real_logits, fake_logits)
+        return self._report(d_loss, g_loss, real_logits, fake_logits, extra_metrics)
 
     def test_step(self, data):
         images, labels = self.unpack(data)
@@ -229,13 +251,17 @@ class AdversarialModel(GenerativeModel):
         labels = self._prepare_labels(labels)
         latents = self.sample_latents(tf.shape(real)[0])
         fake = self.run_generator(latents, labels, network=self.sampling_generator())
-        real_logits = self.run_discriminator(real, labels)
-        fake_logits = self.run_discriminator(fake, labels)
+        real_logits, _ = self.discriminate(real, labels)
+        fake_logits, fake_outputs = self.discriminate(fake, labels)
         d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
         g_loss = self.generator_loss_fn(fake_logits)
-        return self._report(d_loss, g_loss, real_logits, fake_logits)
+        extra, extra_metrics = self.auxiliary_terms(fake_outputs, latents)
+        if extra is not None:
+            d_loss = d_loss + self.average_loss(extra)
+            g_loss = g_loss + self.average_loss(extra)
+        return self._report(d_loss, g_loss, real_logits, fake_logits, extra_metrics)
 
-    def _report(self, d_loss, g_loss, real_logits, fake_logits):
+    def _report(self, d_loss, g_loss, real_logits, fake_logits, extra_metrics=None):
         d_loss = self._scaled_metric(d_loss)
         g_loss = self._scaled_metric(g_loss)
         real_logits = tf.reshape(real_logits, [tf.shape(real_logits)[0], -1])
@@ -247,6 +273,7 @@ class AdversarialModel(GenerativeModel):
                 "g_loss": g_loss,
                 "d_real_accuracy": tf.reduce_mean(tf.cast(real_logits > 0, tf.float32), axis=1),
                 "d_fake_accuracy": tf.reduce_mean(tf.cast(fake_logits < 0, tf.float32), axis=1),
+                **(extra_metrics or {}),
             }
         )
 

@@ -245,63 +245,67 @@ class PartToWholeGAN(GenerativeModel):
         everything = distribute.global_batch_gather(images)
         return distribute.replica_rows(tf.roll(everything, 1, axis=0), tf.shape(images)[0])
 
-    def terms(self, real, training):
-        """Every per-example loss term of one step, and the logits for the accuracy metrics."""
+    def forward(self, real, training):
+        """One step's patches and completions: a dict of the true and predicted masks (each and their union) and the fakes."""
         patches, true_masks = self.training_patches(real)
         latents = self.normal_noise(tf.stack([tf.shape(real)[0], self.latent_dim]), distribution="uniform")
         fake, masks = self.complete_tensors(patches, latents, training=training)
-        union = tf.reduce_max(true_masks, axis=-1)
-        predicted_union = tf.reduce_max(masks, axis=-1)
-        return patches, true_masks, union, fake, masks, predicted_union
+        return {
+            "fake": fake,
+            "masks": masks,
+            "true_masks": true_masks,
+            "union": tf.reduce_max(true_masks, axis=-1),
+            "predicted_union": tf.reduce_max(masks, axis=-1),
+        }
 
     def discriminator_loss(self, real, fake, union, training=True):
+        """Per-example D loss (real, fake and the two composites) and the real and fake logits."""
         other = self.other_images(real)
         inside = union[..., None]
         real_logits = self.judge(real, union, training)
         fake_logits = self.judge(fake, union, training)
         parts_in_other = self.judge(real * inside + other * (1.0 - inside), union, training)
         other_parts = self.judge(other * inside + real * (1.0 - inside), union, training)
+        # BCE against "fake" is softplus(logit).
+        composite = tf.math.softplus(parts_in_other) + tf.math.softplus(other_parts)
         fake_term = losses.modified_discriminator_loss(real_logits, fake_logits, per_example=True)
-        bce = keras.losses.binary_crossentropy
-        composite = bce(tf.zeros_like(parts_in_other)[:, None], parts_in_other[:, None], from_logits=True) + bce(
-            tf.zeros_like(other_parts)[:, None], other_parts[:, None], from_logits=True
-        )
         return fake_term + composite, real_logits, fake_logits
 
-    def generator_loss(self, real, fake, true_masks, union, masks, predicted_union, training=True):
-        adversarial = losses.modified_generator_loss(self.judge(fake, union, training), per_example=True)
+    def generator_loss(self, real, step, training=True):
+        """Per-example G terms: adversarial, spatial (mask) and appearance (patch L1), and their weighted sum."""
+        adversarial = losses.modified_generator_loss(self.judge(step["fake"], step["union"], training), per_example=True)
         if self.spatial_loss == "bce":
-            clipped = tf.clip_by_value(masks, 1e-6, 1.0 - 1e-6)
-            pixels = -(true_masks * tf.math.log(clipped) + (1.0 - true_masks) * tf.math.log(1.0 - clipped))
+            pixels = keras.ops.binary_crossentropy(step["true_masks"], step["masks"])
         else:
-            pixels = tf.abs(masks - true_masks)
+            pixels = tf.abs(step["masks"] - step["true_masks"])
         spatial = tf.reduce_mean(pixels, axis=[1, 2, 3])
-        appearance = tf.reduce_mean(
-            tf.abs(fake * predicted_union[..., None] - real * union[..., None]), axis=[1, 2, 3]
-        )
+        generated_parts = step["fake"] * step["predicted_union"][..., None]
+        appearance = tf.reduce_mean(tf.abs(generated_parts - real * step["union"][..., None]), axis=[1, 2, 3])
         total = adversarial + self.spatial_weight * spatial + self.appearance_weight * appearance
         return {"g_loss": total, "g_adv": adversarial, "spatial": spatial, "appearance": appearance}
 
     def train_step(self, data_):
         real = self.prepare_images(self.unpack(data_)[0])
-        g_vars = [v for name in self.optimizer_roles["generator_optimizer"] for v in getattr(self, name).trainable_variables]
+        _, g_vars = self.optimizer_variables()[0]
         with tf.GradientTape() as g_tape:
-            patches, true_masks, union, fake, masks, predicted_union = self.terms(real, training=True)
+            step = self.forward(real, training=True)
             with g_tape.stop_recording():
                 with tf.GradientTape() as d_tape:
-                    d_loss, real_logits, fake_logits = self.discriminator_loss(real, tf.stop_gradient(fake), union)
+                    d_loss, real_logits, fake_logits = self.discriminator_loss(
+                        real, tf.stop_gradient(step["fake"]), step["union"]
+                    )
                 d_loss = self.minimize(
                     "d_loss", self.discriminator_optimizer, d_tape, d_loss, self.discriminator.trainable_variables
                 )
-            g_terms = self.generator_loss(real, fake, true_masks, union, masks, predicted_union)
+            g_terms = self.generator_loss(real, step)
         self.minimize("g_loss", self.generator_optimizer, g_tape, g_terms["g_loss"], g_vars)
         return self._report(d_loss, g_terms, real_logits, fake_logits)
 
     def test_step(self, data_):
         real = self.prepare_images(self.unpack(data_)[0])
-        patches, true_masks, union, fake, masks, predicted_union = self.terms(real, training=False)
-        d_loss, real_logits, fake_logits = self.discriminator_loss(real, fake, union, training=False)
-        g_terms = self.generator_loss(real, fake, true_masks, union, masks, predicted_union, training=False)
+        step = self.forward(real, training=False)
+        d_loss, real_logits, fake_logits = self.discriminator_loss(real, step["fake"], step["union"], training=False)
+        g_terms = self.generator_loss(real, step, training=False)
         return self._report(self.average_loss(d_loss), g_terms, real_logits, fake_logits)
 
     def _report(self, d_loss, g_terms, real_logits, fake_logits):
@@ -393,7 +397,13 @@ class PartToWholeGAN(GenerativeModel):
             return {}
         images = np.asarray(images, "float32")[:8]
         patches, boxes = data.key_patches(
-            images, self.num_patches, self.patch_size, self.patch_input_size, seed=0, informative=self.informative_patches
+            images,
+            self.num_patches,
+            self.patch_size,
+            self.patch_input_size,
+            seed=0,
+            informative=self.informative_patches,
+            value_range=(-1.0, 1.0),
         )
         completed, masks = self.complete(patches, seed=0)
         columns = [paste_patches(images, boxes[:, k : k + 1]) for k in range(self.num_patches)]
