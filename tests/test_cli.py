@@ -297,3 +297,21 @@ def test_overwrite_replaces_only_a_run_and_gives_it_back_when_the_new_one_fails(
     # The new run failed before its first checkpoint: the old one is back, untouched.
     assert (out / "history.csv").read_text() == "epoch,loss\n0,1.0\n"
     assert not (tmp_path / "run.replaced").exists()
+
+
+def test_a_part_to_whole_model_trains_on_plain_images_and_is_scored_on_its_completions(tmp_path, capsys):
+    import json
+
+    faces = _folder(tmp_path / "faces", 8, size=(40, 40), mode="RGB")
+    out = str(tmp_path / "run")
+    args = ["train", "part_to_whole_celeba_64", "--data", faces, "--image-shape", "32,32,3"]
+    assert cli.main(args + ["--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "4", "--out", out]) == 0
+    files = _tree(out)
+    assert "samples/completions_epoch_0001.png" in files and "export/saved_model.pb" in files
+    loaded = tf.saved_model.load(os.path.join(out, "export"))
+    outputs = loaded.signatures["complete"](patches=tf.zeros((2, 3, 32, 32, 3)), latents=tf.zeros((2, 128)))
+    assert outputs["images"].shape == (2, 32, 32, 3) and outputs["masks"].shape == (2, 32, 32, 3)
+    capsys.readouterr()
+    assert cli.main(["eval", os.path.join(out, "model.keras"), "--data", faces]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert 0 <= results["mask_iou"] <= 1 and results["patch_mae"] >= 0 and "class_agreement" not in results

@@ -27,5 +27,5 @@ register_preset(
     paper="Chen, Duan, Houthooft, Schulman, Sutskever & Abbeel, InfoGAN: Interpretable Representation Learning by "
     "Information Maximizing Generative Adversarial Nets, NeurIPS 2016, arXiv:1606.03657",
     dataset="mnist-5k (embedded; 4,000 train / 1,000 test after a seeded shuffle), labels unused in training",
-    training={"data": "mnist", "epochs": 100, "batch_size": 64, "seed": 0},
+    training={"data": "mnist", "epochs": 60, "batch_size": 64, "seed": 0},
 )
