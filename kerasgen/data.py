@@ -1398,7 +1398,10 @@ def box_masks(boxes, height, width):
     cols = tf.range(width)[None, None, :, None]
     top, left = boxes[:, None, None, :, 0], boxes[:, None, None, :, 1]
     inside = (
-        (rows >= top) & (rows < top + boxes[:, None, None, :, 2]) & (cols >= left) & (cols < left + boxes[:, None, None, :, 3])
+        (rows >= top)
+        & (rows < top + boxes[:, None, None, :, 2])
+        & (cols >= left)
+        & (cols < left + boxes[:, None, None, :, 3])
     )
     return tf.cast(inside, tf.float32)
 

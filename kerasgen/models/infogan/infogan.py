@@ -187,7 +187,14 @@ class InfoGAN(AdversarialModel):
 
     # -- compile --------------------------------------------------------------
 
-    def compile(self, generator_optimizer=None, discriminator_optimizer=None, categorical_weight=1.0, continuous_weight=0.1, **kwargs):
+    def compile(
+        self,
+        generator_optimizer=None,
+        discriminator_optimizer=None,
+        categorical_weight=1.0,
+        continuous_weight=0.1,
+        **kwargs,
+    ):
         """Compiles with the paper's MNIST settings unless told otherwise.
 
         Args:
@@ -200,7 +207,9 @@ class InfoGAN(AdversarialModel):
             **kwargs: passed to `AdversarialModel.compile` (e.g. `loss`).
         """
         self.categorical_weight, self.continuous_weight = float(categorical_weight), float(continuous_weight)
-        super().compile(generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer, **kwargs)
+        super().compile(
+            generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer, **kwargs
+        )
         self.add_compile_args(categorical_weight=self.categorical_weight, continuous_weight=self.continuous_weight)
 
     def default_optimizer(self, role):

@@ -21,7 +21,10 @@ def infogan_generator(image_shape, input_dim, filters=64, dense_units=1024, seed
     x = layers.Dense(dense_units, use_bias=False, kernel_initializer=normal_init(seed, 0), name="fc")(inputs)
     x = layers.ReLU()(batch_norm(seed, 100, "fc_bn", synchronized)(x))
     x = layers.Dense(
-        (height // 4) * (width // 4) * 2 * filters, use_bias=False, kernel_initializer=normal_init(seed, 1), name="project"
+        (height // 4) * (width // 4) * 2 * filters,
+        use_bias=False,
+        kernel_initializer=normal_init(seed, 1),
+        name="project",
     )(x)
     x = layers.ReLU()(batch_norm(seed, 101, "project_bn", synchronized)(x))
     x = layers.Reshape((height // 4, width // 4, 2 * filters))(x)
@@ -34,7 +37,9 @@ def infogan_generator(image_shape, input_dim, filters=64, dense_units=1024, seed
     return keras.Model(inputs, outputs, name="generator")
 
 
-def infogan_discriminator(image_shape, q_outputs, filters=64, dense_units=1024, q_units=128, seed=None, synchronized=False):
+def infogan_discriminator(
+    image_shape, q_outputs, filters=64, dense_units=1024, q_units=128, seed=None, synchronized=False
+):
     """Image -> [D's logit, Q's code parameters (`q_outputs` values)] from one shared body."""
     inputs = keras.Input(tuple(image_shape), name="images")
     x = layers.Conv2D(filters, 4, 2, padding="same", kernel_initializer=normal_init(seed, 10), name="conv_1")(inputs)

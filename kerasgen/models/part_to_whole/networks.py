@@ -59,15 +59,21 @@ def mask_decoder(image_shape, input_dim, filters, seed=None, synchronized=False)
     base_w = image_shape[1] // 2**steps
     widths = level_filters(filters, steps)
     inputs = keras.Input((input_dim,), name="codes")
-    x = layers.Dense(base * base_w * widths[0], use_bias=False, kernel_initializer=normal_init(seed, 200), name="project")(
-        inputs
-    )
+    x = layers.Dense(
+        base * base_w * widths[0], use_bias=False, kernel_initializer=normal_init(seed, 200), name="project"
+    )(inputs)
     x = layers.Reshape((base, base_w, widths[0]))(x)
     x = layers.ReLU()(batch_norm(seed, 300, "project_bn", synchronized)(x))
     features = [x]
     for i in range(1, steps):
         x = layers.Conv2DTranspose(
-            widths[i], 4, 2, padding="same", use_bias=False, kernel_initializer=normal_init(seed, 200 + i), name=f"up_{i}"
+            widths[i],
+            4,
+            2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=normal_init(seed, 200 + i),
+            name=f"up_{i}",
         )(x)
         x = layers.ReLU()(batch_norm(seed, 300 + i, f"up_{i}_bn", synchronized)(x))
         features.append(x)
@@ -91,7 +97,13 @@ def image_generator(image_shape, input_dim, filters, seed=None, synchronized=Fal
     for i in range(1, steps):
         x = layers.Concatenate()([x, guides[i - 1]])
         x = layers.Conv2DTranspose(
-            widths[i], 4, 2, padding="same", use_bias=False, kernel_initializer=normal_init(seed, 400 + i), name=f"up_{i}"
+            widths[i],
+            4,
+            2,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=normal_init(seed, 400 + i),
+            name=f"up_{i}",
         )(x)
         x = layers.ReLU()(batch_norm(seed, 500 + i, f"up_{i}_bn", synchronized)(x))
     x = layers.Concatenate()([x, guides[-1]])

@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import tensorflow as tf
-from keras import ops
 
 from kerasgen import data, distribute, losses
 from kerasgen.models.base import COMPLETE, GenerativeModel
@@ -187,7 +186,9 @@ class PartToWholeGAN(GenerativeModel):
             raise ValueError(f"spatial_loss must be one of {SPATIAL_LOSSES}; got {spatial_loss!r}.")
         self.spatial_weight, self.appearance_weight = float(spatial_weight), float(appearance_weight)
         self.spatial_loss = spatial_loss
-        super().compile(generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer, **kwargs)
+        super().compile(
+            generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer, **kwargs
+        )
         self.add_compile_args(
             spatial_weight=self.spatial_weight, appearance_weight=self.appearance_weight, spatial_loss=spatial_loss
         )
@@ -273,7 +274,9 @@ class PartToWholeGAN(GenerativeModel):
 
     def generator_loss(self, real, step, training=True):
         """Per-example G terms: adversarial, spatial (mask) and appearance (patch L1), and their weighted sum."""
-        adversarial = losses.modified_generator_loss(self.judge(step["fake"], step["union"], training), per_example=True)
+        adversarial = losses.modified_generator_loss(
+            self.judge(step["fake"], step["union"], training), per_example=True
+        )
         if self.spatial_loss == "bce":
             pixels = keras.ops.binary_crossentropy(step["true_masks"], step["masks"])
         else:
@@ -372,11 +375,15 @@ class PartToWholeGAN(GenerativeModel):
             raise ValueError(f"latents must be ({n}, {self.latent_dim}); got shape {latents.shape}.")
         images, masks = [], []
         for i in range(0, n, int(batch_size)):
-            x, m = self.complete_tensors(tf.constant(patches[i : i + batch_size]), tf.constant(latents[i : i + batch_size]))
+            x, m = self.complete_tensors(
+                tf.constant(patches[i : i + batch_size]), tf.constant(latents[i : i + batch_size])
+            )
             images.append(x.numpy())
             masks.append(m.numpy())
         if not images:
-            return np.zeros((0,) + self.image_shape, "float32"), np.zeros((0,) + self.image_shape[:2] + (self.num_patches,), "float32")
+            return np.zeros((0,) + self.image_shape, "float32"), np.zeros(
+                (0,) + self.image_shape[:2] + (self.num_patches,), "float32"
+            )
         return np.concatenate(images), np.concatenate(masks)
 
     def sample_latents(self, n, seed=None):

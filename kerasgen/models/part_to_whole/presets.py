@@ -24,7 +24,7 @@ register_preset(
             "seed": 0,
         },
     },
-    description="Part-to-whole GAN (\"Puzzle-GAN\", Lee et al. 2018) on MNIST-5k: the whole digit, and where each "
+    description='Part-to-whole GAN ("Puzzle-GAN", Lee et al. 2018) on MNIST-5k: the whole digit, and where each '
     "patch belongs, from 3 key patches of 12x12 px given without their positions.",
     paper=PAPER,
     dataset="mnist-5k (embedded; 4,000 train / 1,000 test after a seeded shuffle); each step crops 3 key patches "
