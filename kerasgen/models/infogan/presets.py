@@ -38,5 +38,5 @@ register_preset(
     # 0.1, measured, Q's continuous term stayed at its value for a constant
     # guess, 2.17, through 8 epochs). Batch 64 (the script: 128) for more
     # updates in 30 minutes.
-    training={"data": "mnist", "epochs": 60, "batch_size": 64, "compile": {"continuous_weight": 1.0}, "seed": 0},
+    training={"data": "mnist", "epochs": 150, "batch_size": 64, "compile": {"continuous_weight": 1.0}, "seed": 0},
 )
