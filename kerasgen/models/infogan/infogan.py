@@ -253,23 +253,43 @@ class InfoGAN(AdversarialModel):
     def run_discriminator(self, images, labels=None, training=False):
         return self.discriminate(images, labels, training)[0]
 
-    def q_distributions(self, parameters):
-        """{name: Q's distribution over the code}: `tfp` Categorical or Normal, from Q's outputs."""
-        from kerasgen.distributions import tfd
-
+    def split_parameters(self, parameters):
+        """{name: Q's outputs for the code}: a categorical code's logits, a continuous code's (mean, raw scale or None)."""
         found, at = {}, 0
         continuous = [c for c in self.codes if c["kind"] == "continuous"]
         for code in self.codes:
             if code["kind"] == "categorical":
-                found[code["name"]] = tfd.Categorical(logits=parameters[:, at : at + code["size"]])
+                found[code["name"]] = parameters[:, at : at + code["size"]]
                 at += code["size"]
         for i, code in enumerate(continuous):
-            loc = parameters[:, at + i]
-            scale = tf.ones_like(loc)
-            if self.learn_scale:
-                scale = tf.math.softplus(parameters[:, at + len(continuous) + i]) + 1e-3
-            found[code["name"]] = tfd.Normal(loc=loc, scale=scale)
+            raw_scale = parameters[:, at + len(continuous) + i] if self.learn_scale else None
+            found[code["name"]] = (parameters[:, at + i], raw_scale)
         return found
+
+    def q_distributions(self, parameters):
+        """{name: Q's distribution over the code}: `tfp` Categorical or Normal, from Q's outputs."""
+        from kerasgen.distributions import tfd
+
+        found = {}
+        for name, part in self.split_parameters(parameters).items():
+            if not isinstance(part, tuple):
+                found[name] = tfd.Categorical(logits=part)
+                continue
+            loc, raw_scale = part
+            scale = tf.ones_like(loc) if raw_scale is None else tf.math.softplus(raw_scale) + 1e-3
+            found[name] = tfd.Normal(loc=loc, scale=scale)
+        return found
+
+    def code_estimates(self, parameters):
+        """Q's estimate of each code (in graph): a categorical code's index and `{name}_probabilities`, a continuous code's mean."""
+        out = {}
+        for name, part in self.split_parameters(parameters).items():
+            if isinstance(part, tuple):
+                out[name] = part[0]
+            else:
+                out[name] = tf.argmax(part, axis=1, output_type=tf.int32)
+                out[f"{name}_probabilities"] = tf.nn.softmax(part)
+        return out
 
     def auxiliary_terms(self, outputs, latents):
         """-log Q(c | G(z, c)) per example: lambda-weighted total and its categorical and continuous parts."""
@@ -351,26 +371,11 @@ class InfoGAN(AdversarialModel):
         Also `{name}_probabilities` for a categorical code's softmax.
         """
         images = self.prepare_images(images)
-        params = [
-            ops.convert_to_numpy(self.discriminate(images[i : i + batch_size])[1])
+        batches = [
+            self.code_estimates(self.discriminate(images[i : i + batch_size])[1])
             for i in range(0, int(images.shape[0]), batch_size)
-        ]
-        params = np.concatenate(params) if params else np.zeros((0, self.q_outputs), "float32")
-        return self._codes_from_parameters(params)
-
-    def _codes_from_parameters(self, params):
-        out, at = {}, 0
-        continuous = [c for c in self.codes if c["kind"] == "continuous"]
-        for code in self.codes:
-            if code["kind"] == "categorical":
-                logits = params[:, at : at + code["size"]]
-                probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-                out[code["name"]] = logits.argmax(axis=1).astype("int32")
-                out[f"{code['name']}_probabilities"] = probabilities / probabilities.sum(axis=1, keepdims=True)
-                at += code["size"]
-        for i, code in enumerate(continuous):
-            out[code["name"]] = params[:, at + i]
-        return out
+        ] or [self.code_estimates(tf.zeros((0, self.q_outputs)))]
+        return {name: np.concatenate([ops.convert_to_numpy(b[name]) for b in batches]) for name in batches[0]}
 
     def sample_figures(self, latents=None, images=None):
         """Samples, and the paper's Figure 2: for each continuous code a grid with one row per value
@@ -411,18 +416,7 @@ class InfoGAN(AdversarialModel):
             return {"images": self.decode_latents(tf.concat(columns, axis=1))}
 
         def infer_codes(images):
-            _, params = self.discriminate(images)
-            out, at = {}, 0
-            continuous = [c for c in self.codes if c["kind"] == "continuous"]
-            for code in self.codes:
-                if code["kind"] == "categorical":
-                    logits = params[:, at : at + code["size"]]
-                    out[code["name"]] = tf.argmax(logits, axis=1, output_type=tf.int32)
-                    out[f"{code['name']}_probabilities"] = tf.nn.softmax(logits)
-                    at += code["size"]
-            for i, code in enumerate(continuous):
-                out[code["name"]] = params[:, at + i]
-            return out
+            return self.code_estimates(self.discriminate(images)[1])
 
         generate_spec = [noise_spec] + code_specs
         return {

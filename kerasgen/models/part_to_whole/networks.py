@@ -27,11 +27,8 @@ def level_filters(filters, steps):
     return [filters * min(2 ** (steps - 1 - i), 8) for i in range(steps)]
 
 
-def patch_encoder(patch_shape, code_dim, filters, seed=None, synchronized=False):
-    """Patch -> code: strided 4x4 convs (LeakyReLU 0.2, BatchNorm after the first), then a dense code."""
-    _, steps = layout(patch_shape[0])
-    inputs = keras.Input(patch_shape, name="patch")
-    x = inputs
+def strided_convs(x, steps, filters, seed, conv_seed, norm_seed, synchronized):
+    """`steps` 4x4 stride-2 convs (filters doubling up to 8x), LeakyReLU 0.2, BatchNorm after the first; flattened."""
     for i in range(steps):
         x = layers.Conv2D(
             filters * min(2**i, 8),
@@ -39,13 +36,20 @@ def patch_encoder(patch_shape, code_dim, filters, seed=None, synchronized=False)
             2,
             padding="same",
             use_bias=i == 0,  # BatchNorm follows the others
-            kernel_initializer=normal_init(seed, 10 + i),
+            kernel_initializer=normal_init(seed, conv_seed + i),
             name=f"conv_{i}",
         )(x)
         if i > 0:
-            x = batch_norm(seed, 100 + i, f"conv_{i}_bn", synchronized)(x)
+            x = batch_norm(seed, norm_seed + i, f"conv_{i}_bn", synchronized)(x)
         x = layers.LeakyReLU(0.2)(x)
-    x = layers.Flatten()(x)
+    return layers.Flatten()(x)
+
+
+def patch_encoder(patch_shape, code_dim, filters, seed=None, synchronized=False):
+    """Patch -> code: strided 4x4 convs (LeakyReLU 0.2, BatchNorm after the first), then a dense code."""
+    _, steps = layout(patch_shape[0])
+    inputs = keras.Input(patch_shape, name="patch")
+    x = strided_convs(inputs, steps, filters, seed, 10, 100, synchronized)
     # The reference's last layer is a conv whose kernel covers the remaining map: a dense layer.
     x = layers.Dense(code_dim, use_bias=False, kernel_initializer=normal_init(seed, 30), name="code")(x)
     x = batch_norm(seed, 130, "code_bn", synchronized)(x)
@@ -118,20 +122,6 @@ def discriminator(image_shape, filters, seed=None, synchronized=False):
     """[image, patch mask] -> one logit: strided 4x4 convs, LeakyReLU 0.2, BatchNorm after the first."""
     _, steps = layout(image_shape[0])
     inputs = keras.Input(tuple(image_shape[:2]) + (image_shape[-1] + 1,), name="image_and_mask")
-    x = inputs
-    for i in range(steps):
-        x = layers.Conv2D(
-            filters * min(2**i, 8),
-            4,
-            2,
-            padding="same",
-            use_bias=i == 0,  # BatchNorm follows the others
-            kernel_initializer=normal_init(seed, 600 + i),
-            name=f"conv_{i}",
-        )(x)
-        if i > 0:
-            x = batch_norm(seed, 700 + i, f"conv_{i}_bn", synchronized)(x)
-        x = layers.LeakyReLU(0.2)(x)
-    x = layers.Flatten()(x)
+    x = strided_convs(inputs, steps, filters, seed, 600, 700, synchronized)
     logits = layers.Dense(1, kernel_initializer=normal_init(seed, 650), dtype="float32", name="logit")(x)
     return keras.Model(inputs, logits, name="discriminator")
