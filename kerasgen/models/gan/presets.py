@@ -39,7 +39,7 @@ register_preset(
     description="DCGAN (Radford et al. 2016) on MNIST-5k: 7->14->28 transposed convs, BatchNorm, paper's Adam.",
     paper="Radford, Metz & Chintala, Unsupervised Representation Learning with Deep Convolutional Generative Adversarial Networks, ICLR 2016, arXiv:1511.06434",
     dataset="mnist-5k (embedded; 4,000 train / 1,000 test after a seeded shuffle)",
-    training={"data": "mnist", "binarize": False, "epochs": 30, "batch_size": 64, "seed": 0},
+    training={"data": "mnist", "binarize": False, "epochs": 80, "batch_size": 64, "seed": 0},
 )
 
 register_preset(
