@@ -144,8 +144,8 @@ def test_pretrained_gan_fid_is_far_below_an_untrained_one():
     assert trained.ema_generator is not None
     fid_trained = metrics.fid(real, trained.generate(1000, seed=0))
     fid_fresh = metrics.fid(real, kerasgen.zoo.load("gan", weights=None).generate(1000, seed=0))
-    # Recorded: 166 against 394.
-    assert fid_trained < 0.6 * fid_fresh, (fid_trained, fid_fresh)
+    # Recorded: 38 against 394 (the entry's target is FID <= 80).
+    assert fid_trained < 0.2 * fid_fresh, (fid_trained, fid_fresh)
 
 
 def test_custom_loss_pair_and_sub_networks():

@@ -20,7 +20,7 @@ register_preset(
     description="MLP GAN (Goodfellow et al. 2014) on MNIST-5k: non-saturating G loss, Adam(2e-4, 0.5), EMA of G.",
     paper="Goodfellow et al., Generative Adversarial Nets, NeurIPS 2014, arXiv:1406.2661",
     dataset="mnist-5k (embedded; 4,000 train / 1,000 test after a seeded shuffle)",
-    training={"data": "mnist", "binarize": False, "epochs": 120, "batch_size": 64, "seed": 0},
+    training={"data": "mnist", "binarize": False, "epochs": 600, "batch_size": 64, "seed": 0},
 )
 
 register_preset(
