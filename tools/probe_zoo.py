@@ -19,7 +19,7 @@ import time
 
 import keras
 
-from kerasgen import metrics, runs
+from kerasgen import evaluation, runs
 from kerasgen.models.base import GENERATE
 
 
@@ -31,10 +31,11 @@ class SampleQuality(keras.callbacks.Callback):
         self.heldout, self.every, self.start = heldout, every, time.time()
 
     def report(self, label):
-        r = metrics.evaluate_generator(self.model.generate, self.heldout, n=1000, seed=0)
+        # The path `kerasgen eval` takes: held-out digits at the model's size, samples of seed 0.
+        r = evaluation.sample_quality(self.model, self.heldout[:1000], seed=0)
         print(
-            f"{label} ({time.time() - self.start:.0f} s): FID {r['fid']:.1f}, "
-            f"precision {r['precision']:.3f}, recall {r['recall']:.3f}",
+            f"{label} ({time.time() - self.start:.0f} s): FID {r['fid_digits']:.1f}, "
+            f"precision {r['precision_digits']:.3f}, recall {r['recall_digits']:.3f}",
             flush=True,
         )
 
