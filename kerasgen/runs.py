@@ -7,7 +7,7 @@ the model (`model.batch_structure`): images, `(images, labels)`, or unpaired
 
 Example:
 >>> run = kerasgen.runs.prepare("dcgan", epochs=1)
->>> run.model.fit(run.dataset(), epochs=run.epochs, callbacks=run.callbacks)
+>>> history = run.fit()
 """
 
 import contextlib
@@ -49,6 +49,22 @@ class Run:
     epochs: int
     batch_size: int
     seed: int
+
+    def fit(self, callbacks=(), verbose=2):
+        """Trains the model for the run's epochs, with the recipe's callbacks and `callbacks`; returns the History.
+
+        The held-back validation images are evaluated only when the recipe
+        stops early on them: otherwise they would cost time and decide nothing.
+        """
+        validation = self.validation if self.training.get("early_stopping") else None
+        return self.model.fit(
+            self.dataset(),
+            epochs=self.epochs,
+            callbacks=[*self.callbacks, *callbacks],
+            validation_data=validation,
+            shuffle=False,
+            verbose=verbose,
+        )
 
 
 def embedded_split(training, split):

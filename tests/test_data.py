@@ -382,6 +382,25 @@ def test_translation_domains_of_the_usual_layouts(tmp_path):
         data.translation_domains(str(tmp_path / "trainA"))
 
 
+def test_unpaired_reads_the_two_splits_of_a_tfds_translation_dataset(tmp_path):
+    """The paper's data path: horse2zebra's trainA / trainB, with the photo augmentation."""
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=3, policy=tfds.testing.MockPolicy.USE_CODE):
+        ds = data.unpaired(
+            "tfds:cycle_gan/horse2zebra",
+            "tfds:cycle_gan/horse2zebra",
+            (32, 32, 3),
+            split=("trainA", "trainB"),
+            data_dir=str(tmp_path),
+            augment=True,
+        )
+        a, b = next(iter(ds))
+    assert a.shape == b.shape == (1, 32, 32, 3) and a.dtype == b.dtype == tf.float32
+    assert -1.0 <= float(tf.reduce_min(a)) and float(tf.reduce_max(b)) <= 1.0
+    assert int(ds.cardinality()) == 3
+
+
 def test_source_channels_of_folders(tmp_path):
     gray, rgb = tmp_path / "gray", tmp_path / "rgb"
     gray.mkdir()

@@ -13,8 +13,8 @@ fast and offline without changing the block's text:
 
 - ``keras.Model.fit`` is wrapped to train 1 epoch of 1 step (``epochs=10``
   or ``epochs=200`` in a snippet is still a real ``fit`` call through the
-  model's own ``train_step``, callbacks and all, just short: one step of the
-  paper-sized 256 px CycleGAN already takes about a minute on two cores);
+  model's own ``train_step``, callbacks and all, just short: one step of a
+  128 px CycleGAN already takes most of a minute on two cores);
 - downloads fail: ``keras.utils.get_file`` raises, and a ``"tfds:NAME"``
   source is served by ``tensorflow_datasets.testing.mock_data`` (a few random
   examples with the dataset's real feature spec, generated from the builder's
@@ -41,7 +41,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-TIMEOUT = 600  # seconds per block; the slowest (a 256 px CycleGAN step) takes about two minutes
+TIMEOUT = 600  # seconds per block; the slowest (a 128 px CycleGAN step and export) takes about a minute
 
 # Folders that snippets use as "your own images": created with a few PNGs when mentioned.
 PLACEHOLDER_FOLDERS = {

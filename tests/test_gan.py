@@ -43,6 +43,19 @@ def test_default_compile_is_adam_2e4_beta05_and_non_saturating_loss():
         model.compile(loss="wasserstien")
 
 
+def test_total_steps_decays_both_rates_to_zero_over_the_second_half():
+    model = GAN(**TINY)
+    model.compile(total_steps=10)
+    x = np.random.default_rng(0).uniform(-1, 1, (16, 8, 8, 1)).astype("float32")
+    rates = []
+    for _ in range(10):
+        rates.append(float(model.d_optimizer.learning_rate.numpy()))
+        _fit(model, x)
+    # Constant for steps 0-4, then (10 - step) / 5 of it.
+    np.testing.assert_allclose(rates, [2e-4] * 5 + [2e-4 * (10 - s) / 5 for s in range(5, 10)], rtol=1e-5)
+    np.testing.assert_allclose(float(model.g_optimizer.learning_rate.numpy()), 0.0, atol=1e-12)
+
+
 def test_default_latent_size_is_100_and_uniform_option():
     assert GAN().latent_dim == 100
     model = GAN(latent_distribution="uniform", **TINY)

@@ -128,6 +128,8 @@ def test_compile_defaults_are_the_papers():
     assert model.gp_weight == 10.0 and model.drift_weight == 1e-3
     assert model.ema_decay == 0.999
     assert ProGAN(resolution=8).batch_sizes == progan_module.PAPER_BATCH_SIZES
+    with pytest.raises(ValueError, match="restart at every growth"):
+        model.compile(total_steps=100)
 
 
 def test_short_run_grows_through_two_resolutions_within_one_fit():

@@ -1,15 +1,17 @@
-"""Trains a zoo recipe (optionally changed) and prints its sample quality every few epochs; writes nothing.
+"""Trains a zoo recipe (optionally changed) and prints its held-out figures every few epochs; writes nothing.
 
 Usage:
     python tools/probe_zoo.py gan --epochs 500 --every 50
     python tools/probe_zoo.py gan --model '{"generator_units": [256, 512]}' --epochs 400 --every 50
     python tools/probe_zoo.py vae --training '{"validation_images": 500,
         "early_stopping": {"monitor": "val_loss", "patience": 10}}' --epochs 200 --every 20
+    python tools/probe_zoo.py infogan --epochs 300 --every 30
 
-The figures are those of `kerasgen eval` for generating models (FID,
-precision and recall on the digits features, 1,000 samples of seed 0 against
-the held-out split), measured during one run: the curve that decides how long
-a recipe should train. The model cards cite the curves measured with it.
+The figures are those of `kerasgen eval` (`kerasgen.evaluation.evaluate` on
+the held-out split): FID, precision and recall for a generating model and
+the entry's target figures, measured during one run: the curve that decides
+how long a recipe should train. The model cards cite the curves measured
+with it.
 """
 
 import argparse
@@ -18,26 +20,30 @@ import sys
 import time
 
 import keras
+import numpy as np
 
-from kerasgen import evaluation, runs
-from kerasgen.models.base import GENERATE
+from kerasgen import evaluation, presets, runs
+
+ALWAYS = ("fid_digits", "precision_digits", "recall_digits")
 
 
-class SampleQuality(keras.callbacks.Callback):
-    """Prints FID, precision and recall every `every` epochs."""
+class HeldoutFigures(keras.callbacks.Callback):
+    """Prints the entry's target figures (and FID, precision, recall) every `every` epochs."""
 
-    def __init__(self, heldout, every):
+    def __init__(self, heldout, labels, names, every):
         super().__init__()
-        self.heldout, self.every, self.start = heldout, every, time.time()
+        self.heldout, self.labels, self.names, self.every = heldout, labels, names, every
+        self.start = time.time()
 
     def report(self, label):
-        # The path `kerasgen eval` takes: held-out digits at the model's size, samples of seed 0.
-        r = evaluation.sample_quality(self.model, self.heldout[:1000], seed=0)
-        print(
-            f"{label} ({time.time() - self.start:.0f} s): FID {r['fid_digits']:.1f}, "
-            f"precision {r['precision_digits']:.3f}, recall {r['recall_digits']:.3f}",
-            flush=True,
-        )
+        # Evaluation restarts the model's random streams from a fixed seed;
+        # training then continues from where its streams were.
+        states = [np.array(g.state.numpy()) for g in self.model.seed_generators()]
+        figures = evaluation.evaluate(self.model, self.heldout, self.labels, num_importance_samples=1)
+        for generator, state in zip(self.model.seed_generators(), states):
+            generator.state.assign(state)
+        shown = [f"{k} {figures[k]:.4g}" for k in self.names if isinstance(figures.get(k), (int, float))]
+        print(f"{label} ({time.time() - self.start:.0f} s): " + ", ".join(shown), flush=True)
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every == 0:
@@ -46,7 +52,7 @@ class SampleQuality(keras.callbacks.Callback):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("name", help="a registered zoo entry that generates")
+    parser.add_argument("name", help="a registered zoo entry")
     parser.add_argument("--model", default="{}", help="JSON of constructor arguments replacing the recipe's")
     parser.add_argument("--training", default="{}", help="JSON of recipe keys replacing the recipe's")
     parser.add_argument("--epochs", type=int, required=True)
@@ -58,20 +64,11 @@ def main(argv=None):
         training_overrides=json.loads(args.training),
         epochs=args.epochs,
     )
-    if not run.model.can(GENERATE):
-        raise SystemExit(f"{args.name!r} does not generate; its figures come from `kerasgen eval {args.name}`.")
-    heldout, _ = runs.embedded_split(run.training, "test")
-    quality = SampleQuality(heldout, args.every)
-    validation = run.validation if run.training.get("early_stopping") else None
-    history = run.model.fit(
-        run.dataset(),
-        epochs=run.epochs,
-        callbacks=[*run.callbacks, quality],
-        validation_data=validation,
-        shuffle=False,
-        verbose=0,
-    )
-    quality.report(f"end of training, {len(history.epoch)} epochs")
+    heldout, labels = runs.embedded_split(run.training, "test")
+    names = [*ALWAYS, *(k for k in presets.get(args.name)["targets"] if k not in ALWAYS)]
+    figures = HeldoutFigures(heldout, labels, names, args.every)
+    history = run.fit([figures], verbose=0)
+    figures.report(f"end of training, {len(history.epoch)} epochs")
     return 0
 
 

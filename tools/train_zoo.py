@@ -30,17 +30,13 @@ def train(name, out_root):
     if presets.get(name)["training"].get("pretrained", True) is False:
         return write_recipe_only(name, out_root)
     run = runs.prepare(name)
-    callbacks = list(run.callbacks)
+    callbacks = []
     if run.training.get("stage_grid"):  # one row of samples per resolution stage
         from kerasgen.models.progan import stage_grid_callback
 
         callbacks.append(stage_grid_callback(os.path.join(ROOT, run.training["stage_grid"])))
     start = time.time()
-    # Validation (the held-back training images, when the recipe sets them) only for early stopping.
-    validation = run.validation if run.training.get("early_stopping") else None
-    history = run.model.fit(
-        run.dataset(), epochs=run.epochs, callbacks=callbacks, validation_data=validation, shuffle=False, verbose=2
-    )
+    history = run.fit(callbacks)
     seconds = time.time() - start
     metrics = runs.measure(name, run.model)
     metrics["train_seconds_cpu"] = round(seconds, 1)

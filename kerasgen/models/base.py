@@ -10,6 +10,7 @@ from keras import ops
 
 from kerasgen import distribute
 from kerasgen.files import writing_folder
+from kerasgen.models.linear_decay import LinearDecay
 from kerasgen.models.networks import deserialize_network, serialize_network
 
 # What a model can do. Callers (recipes, the CLI, callbacks, tools) ask
@@ -180,6 +181,8 @@ class GenerativeModel(keras.Model):
     # compile keyword -> names of the sub-networks its optimizer updates
     # (None: every trainable variable). The order is `optimizer_variables()`'s.
     optimizer_roles = {"optimizer": None}
+    # Steps of the run when `compile(total_steps=...)` set a decaying learning rate.
+    total_steps = None
     # The role whose optimizer is `model.optimizer` (its step count is the model's).
     main_optimizer_role = "optimizer"
 
@@ -448,9 +451,20 @@ class GenerativeModel(keras.Model):
 
     def default_optimizer(self, role):
         """The paper's optimizer for `role` (Adam(1e-3) unless a family says otherwise)."""
-        return keras.optimizers.Adam(1e-3)
+        return keras.optimizers.Adam(self.decayed(1e-3))
 
-    def compile(self, **kwargs):
+    def decayed(self, learning_rate, total_steps=None):
+        """`learning_rate`, or a `LinearDecay` from it when `compile` was given `total_steps`.
+
+        `total_steps` here overrides the compiled one, for an optimizer that
+        steps less often than `fit` does (StarGAN's generator).
+        """
+        steps = self.total_steps if total_steps is None else total_steps
+        if self.total_steps is None:
+            return learning_rate
+        return LinearDecay(learning_rate, max(int(steps), 1))
+
+    def compile(self, total_steps=None, **kwargs):
         """Compiles with one optimizer per role of `optimizer_roles`.
 
         Each role's keyword (e.g. `generator_optimizer=`) takes an
@@ -458,7 +472,13 @@ class GenerativeModel(keras.Model):
         `default_optimizer(role)`, the paper's. Under `mixed_float16` every
         optimizer is wrapped in a `LossScaleOptimizer`. Other keywords go to
         `keras.Model.compile` (e.g. `steps_per_execution`).
+
+        `total_steps` (the run's `fit` steps, epochs x steps per epoch) puts
+        the default optimizers on CycleGAN's schedule, `LinearDecay`: the
+        paper's rate for the first half, then a linear decay to 0. None (the
+        default) keeps the rate constant.
         """
+        self.total_steps = None if total_steps is None else int(total_steps)
         scale = kwargs.get("auto_scale_loss", True)
         optimizers = {}
         for role in self.optimizer_roles:

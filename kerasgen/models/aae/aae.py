@@ -319,8 +319,8 @@ class AAE(EncoderDecoderModel):
 
     def default_optimizer(self, role):
         if role == "reconstruction_optimizer":
-            return keras.optimizers.SGD(0.01, momentum=0.9)
-        return keras.optimizers.SGD(0.1, momentum=0.1)
+            return keras.optimizers.SGD(self.decayed(0.01), momentum=0.9)
+        return keras.optimizers.SGD(self.decayed(0.1), momentum=0.1)
 
     def reconstruction_step(self, images):
         """Phase 1: one step of the encoder and decoder on reconstruction."""

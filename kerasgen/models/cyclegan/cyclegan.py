@@ -10,7 +10,6 @@ from kerasgen.images import rows_above
 from kerasgen.models.base import IMAGE_PAIRS, TRANSLATE, GenerativeModel
 from kerasgen.models.cyclegan.image_pool import ImagePool
 from kerasgen.models.cyclegan.networks import patchgan_discriminator, resnet_generator
-from kerasgen.models.linear_decay import LinearDecay
 
 DIRECTIONS = ("a2b", "b2a")
 
@@ -136,7 +135,6 @@ class CycleGAN(GenerativeModel):
         self.pool_b = ImagePool(self.pool_size, self.image_shape, self.seed_generator, name="pool_b")
         self.cycle_weight = 10.0
         self.identity_weight = 0.5
-        self.total_steps = None
         self.built = True
 
     # -- networks -------------------------------------------------------------
@@ -181,19 +179,19 @@ class CycleGAN(GenerativeModel):
                 5 in total); 0 switches the identity loss off.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
-
-        self.total_steps = None if total_steps is None else int(total_steps)
         self.cycle_weight = float(cycle_weight)
         self.identity_weight = float(identity_weight)
         super().compile(
-            generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer, **kwargs
+            generator_optimizer=generator_optimizer,
+            discriminator_optimizer=discriminator_optimizer,
+            total_steps=total_steps,
+            **kwargs,
         )
         self.add_compile_args(cycle_weight=self.cycle_weight, identity_weight=self.identity_weight)
 
     def default_optimizer(self, role):
         """Adam(2e-4, beta_1=0.5), with the `LinearDecay` schedule when `total_steps` was given."""
-        lr = 2e-4 if self.total_steps is None else LinearDecay(2e-4, self.total_steps)
-        return keras.optimizers.Adam(lr, beta_1=0.5)
+        return keras.optimizers.Adam(self.decayed(2e-4), beta_1=0.5)
 
     def unpack_pair(self, data):
         """(images_a, images_b) from a batch of `kerasgen.data.unpaired`."""

@@ -110,7 +110,10 @@ class AdversarialModel(GenerativeModel):
                 discriminator loss.
             g_optimizer, d_optimizer: the earlier names of
                 `generator_optimizer` and `discriminator_optimizer`.
-            **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
+            **kwargs: `total_steps` (the run's steps: the default optimizers
+                then decay linearly to 0 over its second half, as CycleGAN's
+                do; not in the GAN papers, which keep the rate constant), and
+                the arguments of `keras.Model.compile` (e.g. `steps_per_execution`).
         """
         g_fn, d_fn = losses.get(loss)
         if generator_loss is not None:
@@ -134,7 +137,7 @@ class AdversarialModel(GenerativeModel):
 
     def default_optimizer(self, role):
         """Adam(2e-4, beta_1=0.5), the DCGAN paper's setting, for both players."""
-        return keras.optimizers.Adam(2e-4, beta_1=0.5)
+        return keras.optimizers.Adam(self.decayed(2e-4), beta_1=0.5)
 
     @property
     def g_optimizer(self):

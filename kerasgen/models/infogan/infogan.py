@@ -214,7 +214,7 @@ class InfoGAN(AdversarialModel):
 
     def default_optimizer(self, role):
         """Adam with beta_1 0.5: 1e-3 for G, 2e-4 for D and Q (the paper's MNIST settings)."""
-        return keras.optimizers.Adam(1e-3 if role == "generator_optimizer" else 2e-4, beta_1=0.5)
+        return keras.optimizers.Adam(self.decayed(1e-3 if role == "generator_optimizer" else 2e-4), beta_1=0.5)
 
     # -- codes ----------------------------------------------------------------
 

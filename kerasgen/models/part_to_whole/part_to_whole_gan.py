@@ -195,7 +195,7 @@ class PartToWholeGAN(GenerativeModel):
 
     def default_optimizer(self, role):
         """Adam(2e-4, beta_1=0.5, beta_2=0.999), the reference code's setting for both players."""
-        return keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.999)
+        return keras.optimizers.Adam(self.decayed(2e-4), beta_1=0.5, beta_2=0.999)
 
     # -- networks -------------------------------------------------------------
 

@@ -256,6 +256,11 @@ class ProGAN(GenerativeModel):
             **kwargs: passed to `keras.Model.compile`.
         """
 
+        if kwargs.get("total_steps") is not None:
+            raise ValueError(
+                "ProGAN keeps the paper's constant learning rate: its optimizers restart at every growth, so a "
+                "run-long schedule (total_steps) does not apply."
+            )
         self.gp_weight = float(gp_weight)
         self.drift_weight = float(drift_weight)
         super().compile(

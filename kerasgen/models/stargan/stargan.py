@@ -9,7 +9,6 @@ from keras import ops
 
 from kerasgen import distribute, losses
 from kerasgen.models.base import DOMAIN_IMAGES, TRANSLATE, GenerativeModel, assert_that
-from kerasgen.models.linear_decay import LinearDecay
 from kerasgen.models.stargan.networks import stargan_discriminator, stargan_generator
 
 # The five CelebA attributes of the paper's experiments.
@@ -199,7 +198,6 @@ class StarGAN(GenerativeModel):
         self.rec_weight = 10.0
         self.gp_weight = 10.0
         self.n_critic = 5
-        self.total_steps = None
         self.built = True
 
     # -- compile --------------------------------------------------------------
@@ -234,10 +232,12 @@ class StarGAN(GenerativeModel):
         if int(n_critic) < 1:
             raise ValueError(f"n_critic must be a positive int; got {n_critic}.")
         self.n_critic = int(n_critic)
-        self.total_steps = None if total_steps is None else int(total_steps)
         self.cls_weight, self.rec_weight, self.gp_weight = float(cls_weight), float(rec_weight), float(gp_weight)
         super().compile(
-            generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer, **kwargs
+            generator_optimizer=generator_optimizer,
+            discriminator_optimizer=discriminator_optimizer,
+            total_steps=total_steps,
+            **kwargs,
         )
         self.add_compile_args(
             n_critic=self.n_critic, cls_weight=self.cls_weight, rec_weight=self.rec_weight, gp_weight=self.gp_weight
@@ -245,11 +245,11 @@ class StarGAN(GenerativeModel):
 
     def default_optimizer(self, role):
         """Adam(1e-4, beta_1=0.5, beta_2=0.999), with `LinearDecay` when `total_steps` was given."""
-        lr = 1e-4
-        if self.total_steps is not None:
-            steps = self.total_steps if role == "discriminator_optimizer" else self.total_steps // self.n_critic
-            lr = LinearDecay(1e-4, max(steps, 1))
-        return keras.optimizers.Adam(lr, beta_1=0.5, beta_2=0.999)
+        # G steps once every n_critic `fit` steps, so its schedule counts fewer steps.
+        steps = (
+            None if self.total_steps is None or role == "discriminator_optimizer" else self.total_steps // self.n_critic
+        )
+        return keras.optimizers.Adam(self.decayed(1e-4, steps), beta_1=0.5, beta_2=0.999)
 
     # -- labels ---------------------------------------------------------------
 
