@@ -459,10 +459,9 @@ class GenerativeModel(keras.Model):
         `total_steps` here overrides the compiled one, for an optimizer that
         steps less often than `fit` does (StarGAN's generator).
         """
-        steps = self.total_steps if total_steps is None else total_steps
         if self.total_steps is None:
             return learning_rate
-        return LinearDecay(learning_rate, max(int(steps), 1))
+        return LinearDecay(learning_rate, max(int(total_steps or self.total_steps), 1))
 
     def compile(self, total_steps=None, **kwargs):
         """Compiles with one optimizer per role of `optimizer_roles`.

@@ -246,9 +246,7 @@ class StarGAN(GenerativeModel):
     def default_optimizer(self, role):
         """Adam(1e-4, beta_1=0.5, beta_2=0.999), with `LinearDecay` when `total_steps` was given."""
         # G steps once every n_critic `fit` steps, so its schedule counts fewer steps.
-        steps = (
-            None if self.total_steps is None or role == "discriminator_optimizer" else self.total_steps // self.n_critic
-        )
+        steps = self.total_steps // self.n_critic if self.total_steps and role == "generator_optimizer" else None
         return keras.optimizers.Adam(self.decayed(1e-4, steps), beta_1=0.5, beta_2=0.999)
 
     # -- labels ---------------------------------------------------------------
