@@ -211,7 +211,7 @@ class Checkpoint(keras.callbacks.Callback):
                 # Loss scalers (mixed_float16) add optimizer state: a resume must match.
                 "dtype_policy": self.model.dtype_policy.name,
                 "loss_scaling": _loss_scaling(self.model),
-                "seed_generators": [np.asarray(g.state.numpy()).tolist() for g in self.model.seed_generators()],
+                "seed_generators": [state.tolist() for state in self.model.random_state()],
             }
             with open(os.path.join(tmp, self.STATE), "w") as f:
                 json.dump(state, f)
@@ -270,8 +270,7 @@ class Checkpoint(keras.callbacks.Callback):
                     f"Checkpoint {folder} has {len(state['seed_generators'])} seed generator states; "
                     f"the model has {len(generators)}."
                 )
-            for generator, value in zip(generators, state["seed_generators"]):
-                generator.state.assign(np.asarray(value, dtype=generator.state.dtype))
+            model.set_random_state(state["seed_generators"])
             return int(state["step"]), int(state["epoch"])
         raise FileNotFoundError(
             f"No readable checkpoint in {directory}" + (": " + "; ".join(errors) if errors else ".")

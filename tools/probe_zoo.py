@@ -20,7 +20,6 @@ import sys
 import time
 
 import keras
-import numpy as np
 
 from kerasgen import evaluation, presets, runs
 
@@ -38,10 +37,9 @@ class HeldoutFigures(keras.callbacks.Callback):
     def report(self, label):
         # Evaluation restarts the model's random streams from a fixed seed;
         # training then continues from where its streams were.
-        states = [np.array(g.state.numpy()) for g in self.model.seed_generators()]
+        states = self.model.random_state()
         figures = evaluation.evaluate(self.model, self.heldout, self.labels, num_importance_samples=1)
-        for generator, state in zip(self.model.seed_generators(), states):
-            generator.state.assign(state)
+        self.model.set_random_state(states)
         shown = [f"{k} {figures[k]:.4g}" for k in self.names if isinstance(figures.get(k), (int, float))]
         print(f"{label} ({time.time() - self.start:.0f} s): " + ", ".join(shown), flush=True)
 

@@ -332,6 +332,15 @@ class GenerativeModel(keras.Model):
                     found.append(generator)
         return found
 
+    def random_state(self):
+        """The states of the model's random streams (`seed_generators()`), as arrays."""
+        return [np.asarray(generator.state.numpy()) for generator in self.seed_generators()]
+
+    def set_random_state(self, states):
+        """Puts the model's random streams back to `states` (from `random_state()`)."""
+        for generator, state in zip(self.seed_generators(), states):
+            generator.state.assign(np.asarray(state, dtype=generator.state.dtype))
+
     def reseed(self, seed):
         """Restarts every random stream of the model from `seed`, so what it draws next is repeatable."""
         for index, generator in enumerate(self.seed_generators()):
