@@ -337,9 +337,8 @@ def centred_patches(images, boxes, background=-1.0):
 def completion_metrics(model, images, labels=None, seed=0):
     """How well a part-to-whole model completes held-out images from their key patches, with baselines.
 
-    K patches are cropped from each image (`kerasgen.data.key_patches` with
-    the model's patch sizes, seed `seed`) and completed with noise of the
-    same seed.
+    K patches are cropped from each image (`model.key_patches`, seed
+    `seed`) and completed with noise of the same seed.
 
     Returns:
         dict: `mask_iou` (mean over patches of the IoU of the predicted mask,
@@ -359,15 +358,7 @@ def completion_metrics(model, images, labels=None, seed=0):
     from kerasgen.models.part_to_whole import paste_patches
 
     x = at_size(images, model.image_shape)
-    patches, boxes = data.key_patches(
-        x,
-        model.num_patches,
-        model.patch_size,
-        model.patch_input_size,
-        seed=seed,
-        informative=model.informative_patches,
-        value_range=(-1.0, 1.0),
-    )
+    patches, boxes = model.key_patches(x, seed=seed)
     completed, masks = model.complete(patches, seed=seed)
     height, width = model.image_shape[:2]
     truth = data.box_masks(boxes, height, width).numpy() > 0

@@ -174,7 +174,10 @@ def test_completion_metrics_of_a_model_that_pastes_the_truth():
     truth = data.box_masks(boxes, 28, 28).numpy()
 
     class Oracle:
-        image_shape, num_patches, patch_size, patch_input_size, informative_patches = (28, 28, 1), 3, (12, 12), 12, True
+        image_shape, num_patches, patch_size = (28, 28, 1), 3, (12, 12)
+
+        def key_patches(self, images, seed=0):
+            return data.key_patches(images, 3, 12, seed=seed)
 
         def complete(self, patches, seed=None):
             return x, truth

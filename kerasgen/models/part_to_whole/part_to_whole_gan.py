@@ -351,6 +351,23 @@ class PartToWholeGAN(GenerativeModel):
             flat = tf.image.resize(flat, self.patch_shape[:2]).numpy() if n * k else flat[:, :1, :1]
         return np.asarray(flat, "float32").reshape((n, k) + self.patch_shape)
 
+    def key_patches(self, images, seed=0):
+        """The model's K key patches of images in [-1, 1], cropped as for training (`kerasgen.data.key_patches`).
+
+        Returns:
+            `(patches, boxes)`: patches `(n, K, s, s, channels)` at the
+            encoder's size, boxes `(n, K, 4)` as `(top, left, height, width)`.
+        """
+        return data.key_patches(
+            images,
+            self.num_patches,
+            self.patch_size,
+            self.patch_input_size,
+            seed=seed,
+            informative=self.informative_patches,
+            value_range=(-1.0, 1.0),
+        )
+
     def complete(self, patches, latents=None, seed=None, batch_size=256):
         """Whole images from key patches, and where each patch sits.
 
@@ -403,15 +420,7 @@ class PartToWholeGAN(GenerativeModel):
         if images is None:
             return {}
         images = np.asarray(images, "float32")[:8]
-        patches, boxes = data.key_patches(
-            images,
-            self.num_patches,
-            self.patch_size,
-            self.patch_input_size,
-            seed=0,
-            informative=self.informative_patches,
-            value_range=(-1.0, 1.0),
-        )
+        patches, boxes = self.key_patches(images, seed=0)
         completed, masks = self.complete(patches, seed=0)
         columns = [paste_patches(images, boxes[:, k : k + 1]) for k in range(self.num_patches)]
         union = masks.max(axis=-1, keepdims=True) * 2.0 - 1.0
