@@ -26,7 +26,7 @@ register_preset(
         "binarize": False,
         # Adam, not the paper's SGD of AAE.compile's defaults.
         "compile": AAE.ADAM_OPTIMIZERS,
-        "epochs": 40,
+        "epochs": 160,
         "batch_size": 64,
         "seed": 0,
     },
