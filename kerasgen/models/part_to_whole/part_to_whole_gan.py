@@ -354,6 +354,10 @@ class PartToWholeGAN(GenerativeModel):
     def key_patches(self, images, seed=0):
         """The model's K key patches of images in [-1, 1], cropped as for training (`kerasgen.data.key_patches`).
 
+        Args:
+            images: `(n, H, W, channels)` floats in [-1, 1].
+            seed: int seed of the patch positions and sizes.
+
         Returns:
             `(patches, boxes)`: patches `(n, K, s, s, channels)` at the
             encoder's size, boxes `(n, K, 4)` as `(top, left, height, width)`.
