@@ -264,13 +264,10 @@ class Checkpoint(keras.callbacks.Callback):
             except Exception as e:  # a torn or corrupted file: try the previous one
                 errors.append(f"{folder}: {e}")
                 continue
-            generators = model.seed_generators()
-            if len(generators) != len(state["seed_generators"]):
-                raise ValueError(
-                    f"Checkpoint {folder} has {len(state['seed_generators'])} seed generator states; "
-                    f"the model has {len(generators)}."
-                )
-            model.set_random_state(state["seed_generators"])
+            try:
+                model.set_random_state(state["seed_generators"])
+            except ValueError as e:
+                raise ValueError(f"Checkpoint {folder}: {e}") from e
             return int(state["step"]), int(state["epoch"])
         raise FileNotFoundError(
             f"No readable checkpoint in {directory}" + (": " + "; ".join(errors) if errors else ".")

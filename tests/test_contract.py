@@ -101,6 +101,16 @@ def test_an_optimizer_is_refused_on_another_roles_variables():
         model.discriminator_optimizer.apply(grads, generator_variables)
 
 
+def test_random_state_puts_the_streams_back_and_refuses_a_wrong_count():
+    model = _built("gan")
+    states = model.random_state()
+    first = np.array(model.generate(4))
+    model.set_random_state(states)
+    np.testing.assert_array_equal(np.array(model.generate(4)), first)
+    with pytest.raises(ValueError, match=f"Got {len(states) + 1} random stream states; GAN has {len(states)}"):
+        model.set_random_state(list(states) + [states[0]])
+
+
 def test_every_family_has_a_case():
     import inspect
 

@@ -338,7 +338,10 @@ class GenerativeModel(keras.Model):
 
     def set_random_state(self, states):
         """Puts the model's random streams back to `states` (from `random_state()`)."""
-        for generator, state in zip(self.seed_generators(), states):
+        generators = self.seed_generators()
+        if len(generators) != len(states):
+            raise ValueError(f"Got {len(states)} random stream states; {type(self).__name__} has {len(generators)}.")
+        for generator, state in zip(generators, states):
             generator.state.assign(np.asarray(state, dtype=generator.state.dtype))
 
     def reseed(self, seed):
