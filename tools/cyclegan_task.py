@@ -14,7 +14,7 @@ next to two baselines for each direction: the identity map and the mean
 image of the target domain's training set.
 
 Usage:
-    python tools/cyclegan_task.py [--epochs 6] [--batch-size 8] [--filters 8] [--blocks 3]
+    python tools/cyclegan_task.py [--epochs 6] [--batch-size 8] [--filters 16] [--blocks 3]
     python tools/cyclegan_task.py --figure docs/images/cyclegan_translations.png [--entry zoo/cyclegan]
 
 The second form draws the pretrained entry's translations of held-out digits:
@@ -38,8 +38,8 @@ from kerasgen import evaluation  # noqa: E402
 def train(
     epochs=10,
     batch_size=8,
-    filters=8,
-    discriminator_filters=8,
+    filters=16,
+    discriminator_filters=16,
     blocks=3,
     identity_weight=0.5,
     seed=0,
@@ -89,8 +89,8 @@ def main(argv=None):
     )
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--filters", type=int, default=8)
-    parser.add_argument("--discriminator-filters", type=int, default=8)
+    parser.add_argument("--filters", type=int, default=16)
+    parser.add_argument("--discriminator-filters", type=int, default=16)
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--identity-weight", type=float, default=0.5)
     parser.add_argument("--steps-per-epoch", type=int, default=None)

@@ -9,8 +9,8 @@ register_preset(
         "class_name": "CycleGAN",
         "config": {
             "image_shape": [28, 28, 1],
-            "filters": 8,
-            "discriminator_filters": 8,
+            "filters": 16,
+            "discriminator_filters": 16,
             "num_residual_blocks": 3,
             "pool_size": 50,
             "seed": 0,
@@ -20,7 +20,7 @@ register_preset(
     paper="Zhu, Park, Isola & Efros, Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks, ICCV 2017, arXiv:1703.10593",
     dataset="mnist-5k (embedded): A = 2,000 training digits, B = ink_transform of the other 2,000; scored on the 1,000 held-out digits",
     # Departures for a CPU-sized run, all documented in docs/models/cyclegan.md:
-    # 28 px digits, 8 generator/discriminator filters (paper 64), 3 residual
+    # 28 px digits, 16 generator/discriminator filters (paper 64), 3 residual
     # blocks (paper 6 at <= 128 px), batch size 8 (paper 1), 6 epochs of
     # 250 steps (paper 200 epochs), still constant then linear decay to 0.
     training={
