@@ -34,9 +34,9 @@ register_preset(
     paper="Chen, Duan, Houthooft, Schulman, Sutskever & Abbeel, InfoGAN: Interpretable Representation Learning by "
     "Information Maximizing Generative Adversarial Nets, NeurIPS 2016, arXiv:1606.03657",
     dataset="mnist-5k (embedded; 4,000 train / 1,000 test after a seeded shuffle), labels unused in training",
-    # The authors' MNIST script: lambda 1 for the continuous codes too (with
-    # 0.1, measured, Q's continuous term stayed at its value for a constant
-    # guess, 2.17, through 8 epochs). Batch 64 (the script: 128) for more
-    # updates in 30 minutes.
-    training={"data": "mnist", "epochs": 150, "batch_size": 64, "compile": {"continuous_weight": 1.0}, "seed": 0},
+    # The paper's lambda 0.1 for the continuous codes (the authors' MNIST
+    # script: 1; measured with 1, 72.4 % of samples matched, FID 21.5, recall
+    # 0.11; with 0.1 after 175 epochs, 82.1 %, 11.6 and 0.43). Batch 64 (the
+    # script: 128) for more updates in 30 minutes.
+    training={"data": "mnist", "epochs": 175, "batch_size": 64, "compile": {"continuous_weight": 0.1}, "seed": 0},
 )
