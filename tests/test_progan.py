@@ -277,7 +277,7 @@ def test_pretrained_entry_generates_digits_better_than_an_untrained_model():
     fresh.alpha.assign(1.0)
     trained_fid = kerasgen.metrics.fid(real, images)
     untrained_fid = kerasgen.metrics.fid(real, fresh.generate(300, seed=0))
-    assert trained_fid < 0.4 * untrained_fid, (trained_fid, untrained_fid)  # measured 94.8 against 275.0
+    assert trained_fid < 0.3 * untrained_fid, (trained_fid, untrained_fid)  # measured 67.1 against 299.6
 
 
 def test_recipe_only_entry_has_the_papers_schedule():

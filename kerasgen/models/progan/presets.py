@@ -26,7 +26,7 @@ register_preset(
     training={
         "data": "mnist",
         "binarize": False,
-        "epochs": 22,
+        "epochs": 31,
         "batch_size": 16,
         "seed": 0,
         "stage_grid": "docs/images/progan_stages.png",
