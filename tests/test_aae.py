@@ -58,7 +58,7 @@ def test_codes_match_the_prior_better_than_a_plain_autoencoder(mnist):
     (x, _), (xv, _) = mnist
     steps = 600
     keras.utils.set_random_seed(0)
-    ds = kerasgen.data.dataset(x, (28, 28, 1), batch_size=64, repeat=True)
+    ds = kerasgen.data.dataset(x, (28, 28, 1), batch_size=32, repeat=True)
     aae = _train(
         AAE(latent_dim=2, prior="gaussian_mixture", filters=(16, 32), discriminator_units=(256, 256), seed=0), ds, steps
     )
@@ -68,7 +68,7 @@ def test_codes_match_the_prior_better_than_a_plain_autoencoder(mnist):
     mmd_aae = distributions.maximum_mean_discrepancy(aae.encode(xv), reference)
     mmd_ae = distributions.maximum_mean_discrepancy(ae.encode(xv), reference)
     assert mmd_aae == pytest.approx(aae.prior_match(xv, seed=1))
-    # Measured: about 0.28 against 1.0 (two prior draws of 1,000 give about 0.0).
+    # Measured: 0.32 against 0.86 (seed 1: 0.28 against 0.83); two prior draws of 1,000 give about 0.0.
     assert mmd_aae < 0.5 * mmd_ae and mmd_aae < 0.5, (mmd_aae, mmd_ae)
     # The adversarial phase costs little reconstruction.
     rec = aae.evaluate(xv, batch_size=500, verbose=0, return_dict=True)

@@ -14,7 +14,10 @@ next to two baselines for each direction: the identity map and the mean
 image of the target domain's training set.
 
 Usage:
-    python tools/cyclegan_task.py [--epochs 6] [--batch-size 8] [--filters 16] [--blocks 3]
+    python tools/cyclegan_task.py [--epochs N] [--batch-size N] [--filters N] [--blocks N]
+
+The first form trains the `cyclegan` entry's recipe; each option given
+replaces the recipe's value.
     python tools/cyclegan_task.py --figure docs/images/cyclegan_translations.png [--entry zoo/cyclegan]
 
 The second form draws the pretrained entry's translations of held-out digits:
@@ -36,27 +39,40 @@ from kerasgen import evaluation  # noqa: E402
 
 
 def train(
-    epochs=10,
-    batch_size=8,
-    filters=16,
-    discriminator_filters=16,
-    blocks=3,
-    identity_weight=0.5,
-    seed=0,
+    epochs=None,
+    batch_size=None,
+    filters=None,
+    discriminator_filters=None,
+    blocks=None,
+    identity_weight=None,
+    seed=None,
     steps_per_epoch=None,
     verbose=2,
 ):
-    """Trains a small CycleGAN on the task (the `cyclegan` entry's run, resized); returns (model, task, seconds)."""
+    """Trains the `cyclegan` entry's recipe on the task; returns (model, task, seconds).
+
+    Every argument left at None keeps the recipe's value
+    (`kerasgen.presets.get("cyclegan")`); the learning rate always decays
+    over the second half of the run actually trained.
+    """
+    model_overrides = {
+        key: value
+        for key, value in dict(
+            filters=filters, discriminator_filters=discriminator_filters, num_residual_blocks=blocks, seed=seed
+        ).items()
+        if value is not None
+    }
+    compile_args = dict(kerasgen.presets.get("cyclegan")["training"]["compile"], total_steps="auto")
+    if identity_weight is not None:
+        compile_args["identity_weight"] = identity_weight
     run = kerasgen.runs.prepare(
         "cyclegan",
         epochs=epochs,
         batch_size=batch_size,
         steps_per_epoch=steps_per_epoch,
         seed=seed,
-        model_overrides=dict(
-            filters=filters, discriminator_filters=discriminator_filters, num_residual_blocks=blocks, seed=seed
-        ),
-        training_overrides={"compile": {"total_steps": "auto", "identity_weight": identity_weight}},
+        model_overrides=model_overrides,
+        training_overrides={"compile": compile_args},
     )
     start = time.time()
     if steps_per_epoch:
@@ -87,14 +103,15 @@ def main(argv=None):
         default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo", "cyclegan"),
         help="entry for --figure",
     )
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--filters", type=int, default=16)
-    parser.add_argument("--discriminator-filters", type=int, default=16)
-    parser.add_argument("--blocks", type=int, default=3)
-    parser.add_argument("--identity-weight", type=float, default=0.5)
-    parser.add_argument("--steps-per-epoch", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
+    # None keeps the `cyclegan` recipe's value.
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--filters", type=int)
+    parser.add_argument("--discriminator-filters", type=int)
+    parser.add_argument("--blocks", type=int)
+    parser.add_argument("--identity-weight", type=float)
+    parser.add_argument("--steps-per-epoch", type=int)
+    parser.add_argument("--seed", type=int)
     args = parser.parse_args(argv)
     if args.figure:
         figure(args.figure, args.entry)
