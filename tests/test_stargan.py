@@ -63,6 +63,12 @@ def test_compile_defaults_are_the_papers():
     assert [float(d_lr(s)) for s in (0, 49, 75, 100)] == pytest.approx([1e-4, 1e-4, 5e-5, 0.0])
     with pytest.raises(ValueError, match="n_critic"):
         model.compile(n_critic=0)
+    model.compile(total_steps=100, n_critic=1, learning_rate=2e-4)
+    g_lr = model.generator_optimizer._learning_rate
+    assert g_lr.total_steps == 100 and float(g_lr(0)) == pytest.approx(2e-4)
+    assert model.get_compile_config()["learning_rate"] == 2e-4
+    with pytest.raises(ValueError, match="learning_rate"):
+        model.compile(learning_rate=0)
 
 
 def test_generator_steps_every_n_critic_discriminator_steps():

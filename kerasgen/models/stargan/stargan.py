@@ -198,6 +198,7 @@ class StarGAN(GenerativeModel):
         self.rec_weight = 10.0
         self.gp_weight = 10.0
         self.n_critic = 5
+        self.learning_rate = 1e-4
         self.built = True
 
     # -- compile --------------------------------------------------------------
@@ -208,6 +209,7 @@ class StarGAN(GenerativeModel):
         discriminator_optimizer=None,
         total_steps=None,
         n_critic=5,
+        learning_rate=1e-4,
         cls_weight=1.0,
         rec_weight=10.0,
         gp_weight=10.0,
@@ -216,14 +218,16 @@ class StarGAN(GenerativeModel):
         """Compiles with the paper's recipe unless told otherwise.
 
         Args:
-            generator_optimizer: G's optimizer (default Adam(1e-4, 0.5, 0.999),
-                with the `LinearDecay` schedule when `total_steps` is given).
+            generator_optimizer: G's optimizer (default Adam(learning_rate, 0.5,
+                0.999), with the `LinearDecay` schedule when `total_steps` is given).
             discriminator_optimizer: D's optimizer (same default).
             total_steps: `fit` steps of the whole run; the default
                 optimizers then keep 1e-4 for the first half and decay it
                 linearly to 0 (G's schedule counts its own, n_critic times
                 fewer, updates). None keeps 1e-4 throughout.
             n_critic: D updates per G update (5).
+            learning_rate: the default optimizers' initial rate (1e-4, the
+                reference's `g_lr` and `d_lr`).
             cls_weight: lambda_cls (1).
             rec_weight: lambda_rec (10).
             gp_weight: lambda_gp (10).
@@ -232,6 +236,9 @@ class StarGAN(GenerativeModel):
         if int(n_critic) < 1:
             raise ValueError(f"n_critic must be a positive int; got {n_critic}.")
         self.n_critic = int(n_critic)
+        if not float(learning_rate) > 0:
+            raise ValueError(f"learning_rate must be positive; got {learning_rate}.")
+        self.learning_rate = float(learning_rate)
         self.cls_weight, self.rec_weight, self.gp_weight = float(cls_weight), float(rec_weight), float(gp_weight)
         super().compile(
             generator_optimizer=generator_optimizer,
@@ -240,14 +247,18 @@ class StarGAN(GenerativeModel):
             **kwargs,
         )
         self.add_compile_args(
-            n_critic=self.n_critic, cls_weight=self.cls_weight, rec_weight=self.rec_weight, gp_weight=self.gp_weight
+            n_critic=self.n_critic,
+            learning_rate=self.learning_rate,
+            cls_weight=self.cls_weight,
+            rec_weight=self.rec_weight,
+            gp_weight=self.gp_weight,
         )
 
     def default_optimizer(self, role):
-        """Adam(1e-4, beta_1=0.5, beta_2=0.999), with `LinearDecay` when `total_steps` was given."""
+        """Adam(learning_rate, beta_1=0.5, beta_2=0.999), with `LinearDecay` when `total_steps` was given."""
         # G steps once every n_critic `fit` steps, so its schedule counts fewer steps.
         steps = self.total_steps // self.n_critic if self.total_steps and role == "generator_optimizer" else None
-        return keras.optimizers.Adam(self.decayed(1e-4, steps), beta_1=0.5, beta_2=0.999)
+        return keras.optimizers.Adam(self.decayed(self.learning_rate, steps), beta_1=0.5, beta_2=0.999)
 
     # -- labels ---------------------------------------------------------------
 
