@@ -154,6 +154,37 @@ def test_instance_normalization_per_image_and_channel():
     np.testing.assert_allclose(layer(x, training=True).numpy(), y, rtol=1e-6)
 
 
+def test_conditional_instance_normalization_scales_each_image_by_its_condition():
+    rng = np.random.default_rng(8)
+    x = rng.normal(loc=2.0, scale=3.0, size=(2, 6, 6, 4)).astype("float32")
+    c = np.array([[1.0, 0.0, 0.5], [0.0, 2.0, 0.0]], "float32")
+    layer = layers.ConditionalInstanceNormalization(name="cin")
+    plain = layers.InstanceNormalization()(x).numpy()
+    # Fresh weights are zero: plain instance normalization, whatever c is.
+    np.testing.assert_allclose(layer([x, c]).numpy(), plain, atol=1e-5)
+    ws, bs, wo, bo = (rng.normal(size=w.shape).astype("float32") for w in layer.weights)
+    for weight, value in zip(layer.weights, (ws, bs, wo, bo)):
+        weight.assign(value)
+    expected = plain * (1 + c @ ws + bs)[:, None, None, :] + (c @ wo + bo)[:, None, None, :]
+    np.testing.assert_allclose(layer([x, c]).numpy(), expected, rtol=1e-5, atol=1e-5)
+    restored = keras.layers.deserialize(keras.layers.serialize(layer))
+    assert type(restored) is layers.ConditionalInstanceNormalization and restored.get_config() == layer.get_config()
+    assert keras.saving.get_registered_name(type(layer)) == "kerasgen>ConditionalInstanceNormalization"
+    images, conditions = keras.Input((6, 6, 4)), keras.Input((3,))
+    assert keras.Model([images, conditions], layer([images, conditions])).output_shape == (None, 6, 6, 4)
+
+
+def test_conditional_instance_normalization_in_mixed_bfloat16(mixed_bfloat16):
+    x = np.random.default_rng(9).normal(size=(2, 4, 4, 8)).astype("float32")
+    c = np.eye(2, 3, dtype="float32")
+    layer = layers.ConditionalInstanceNormalization()
+    y = layer([x, c])
+    assert y.dtype == tf.bfloat16 and all(w.dtype == "float32" for w in layer.weights)
+    np.testing.assert_allclose(
+        tf.cast(y, "float32").numpy(), layers.InstanceNormalization(dtype="float32")(x).numpy(), rtol=0.05, atol=0.05
+    )
+
+
 @pytest.mark.parametrize("padding,pads", [((1, 1), (1, 1)), ((2, 3), (2, 3)), (2, (2, 2))])
 def test_reflection_padding_matches_numpy(padding, pads):
     x = np.random.default_rng(7).normal(size=(2, 5, 6, 3)).astype("float32")

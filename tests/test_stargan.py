@@ -50,6 +50,26 @@ def test_paper_networks_have_the_reference_layers_and_parameter_counts():
     assert scores.shape == (2, 2, 2, 1) and logits.shape == (2, 5)
 
 
+def test_conditional_norm_gives_every_generator_norm_the_condition():
+    small = dict(labels=3, image_shape=(28, 28, 1), filters=16, discriminator_filters=4, discriminator_layers=3)
+    paper = StarGAN(**small)
+    film = StarGAN(**small, conditional_norm=True)
+    assert not paper.conditional_norm and StarGAN.from_config(film.get_config()).conditional_norm
+    norms = [layer for layer in film.generator.layers if layer.name.endswith("_norm")]
+    assert len(norms) == 1 + 2 + 2 * 6 + 2
+    assert all(isinstance(layer, kerasgen.layers.ConditionalInstanceNormalization) for layer in norms)
+    # Each norm's per-channel scale and offset become linear in c: 2 * condition_dim * channels more weights.
+    channels = 16 + 32 + 64 + 2 * 6 * 64 + 32 + 16
+    assert film.generator.count_params() - paper.generator.count_params() == 2 * 3 * channels
+    # With the same convolutions, a fresh conditional G computes the paper's G at initialization.
+    for layer in paper.generator.layers:
+        if layer.weights and not layer.name.endswith("_norm"):
+            film.generator.get_layer(layer.name).set_weights(layer.get_weights())
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 28, 28, 1)).astype("float32")
+    c = np.array([[0, 0, 1], [1, 0, 0]], "float32")
+    np.testing.assert_allclose(film.generator([x, c]), paper.generator([x, c]), atol=1e-5)
+
+
 def test_compile_defaults_are_the_papers():
     model = StarGAN(labels=3, **TINY)
     model.compile(total_steps=100)

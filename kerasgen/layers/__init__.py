@@ -2,10 +2,11 @@
 
 ProGAN: `PixelNormalization`, `EqualizedDense`, `EqualizedConv2D`,
 `MinibatchStandardDeviation`, `FadeIn`. CycleGAN: `InstanceNormalization`,
-`ReflectionPadding2D`, `ResidualBlock`. GAN: `GlobalBatchDropout`. All are registered for Keras
+`ReflectionPadding2D`, `ResidualBlock`. StarGAN: `ConditionalInstanceNormalization`. GAN: `GlobalBatchDropout`. All are registered for Keras
 serialization under the "kerasgen" package.
 """
 
+from kerasgen.layers.conditional_instance_normalization import ConditionalInstanceNormalization
 from kerasgen.layers.equalized_conv_2d import EqualizedConv2D
 from kerasgen.layers.equalized_dense import EqualizedDense
 from kerasgen.layers.fade_in import FadeIn
@@ -19,6 +20,7 @@ from kerasgen.layers.reflection_padding_2d import ReflectionPadding2D
 from kerasgen.layers.residual_block import ResidualBlock
 
 __all__ = [
+    "ConditionalInstanceNormalization",
     "EqualizedConv2D",
     "EqualizedDense",
     "FadeIn",

@@ -3,7 +3,7 @@
 import keras
 from keras import layers
 
-from kerasgen.layers import InstanceNormalization
+from kerasgen.layers import ConditionalInstanceNormalization, InstanceNormalization
 from kerasgen.models.networks import check_divisible
 
 
@@ -20,12 +20,19 @@ def _conv(filters, kernel_size, strides=1, use_bias=False, name=None):
     )
 
 
-def _norm_relu(x, name):
-    x = InstanceNormalization(affine=True, name=f"{name}_norm")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
+def _norm(x, name, conditions=None):
+    if conditions is None:
+        return InstanceNormalization(affine=True, name=f"{name}_norm")(x)
+    return ConditionalInstanceNormalization(name=f"{name}_norm")([x, conditions])
 
 
-def stargan_generator(image_shape, condition_dim, filters=64, num_residual_blocks=6, name="generator"):
+def _norm_relu(x, name, conditions=None):
+    return layers.ReLU(name=f"{name}_relu")(_norm(x, name, conditions))
+
+
+def stargan_generator(
+    image_shape, condition_dim, filters=64, num_residual_blocks=6, conditional_norm=False, name="generator"
+):
     """StarGAN's generator G(x, c) (reference `Generator`).
 
     The condition vector c is replicated over the image and concatenated to
@@ -43,6 +50,9 @@ def stargan_generator(image_shape, condition_dim, filters=64, num_residual_block
         condition_dim: width of c (labels, plus the mask vector when training on several label sets).
         filters: filters of the first layer (`g_conv_dim`, 64 in the paper).
         num_residual_blocks: residual blocks (`g_repeat_num`, 6).
+        conditional_norm: False (the paper): c enters only as input
+            channels. True: every instance norm also takes its scale and
+            offset from c (`ConditionalInstanceNormalization`), a departure.
         name: name of the model.
 
     Returns:
@@ -54,20 +64,23 @@ def stargan_generator(image_shape, condition_dim, filters=64, num_residual_block
     tiled = layers.Reshape((1, 1, int(condition_dim)), name="condition_reshape")(conditions)
     tiled = layers.UpSampling2D(tuple(image_shape[:2]), name="condition_tile")(tiled)
     x = layers.Concatenate(name="concat")([images, tiled])
+    # Instance norm removes what a spatially constant input adds to a
+    # convolution (all but the zero-padded border), so in the paper's G the
+    # condition reaches the interior only through border effects;
+    # conditional_norm gives every norm direct access to c.
+    norm_c = conditions if conditional_norm else None
     x = layers.ZeroPadding2D(3, name="stem_pad")(x)
-    x = _norm_relu(_conv(filters, 7, name="stem_conv")(x), "stem")
+    x = _norm_relu(_conv(filters, 7, name="stem_conv")(x), "stem", norm_c)
     channels = filters
     for i in range(2):
         channels *= 2
         x = layers.ZeroPadding2D(1, name=f"down_{i}_pad")(x)
-        x = _norm_relu(_conv(channels, 4, strides=2, name=f"down_{i}_conv")(x), f"down_{i}")
+        x = _norm_relu(_conv(channels, 4, strides=2, name=f"down_{i}_conv")(x), f"down_{i}", norm_c)
     for i in range(num_residual_blocks):
         y = layers.ZeroPadding2D(1, name=f"residual_{i}_pad_1")(x)
-        y = _norm_relu(_conv(channels, 3, name=f"residual_{i}_conv_1")(y), f"residual_{i}_1")
+        y = _norm_relu(_conv(channels, 3, name=f"residual_{i}_conv_1")(y), f"residual_{i}_1", norm_c)
         y = layers.ZeroPadding2D(1, name=f"residual_{i}_pad_2")(y)
-        y = InstanceNormalization(affine=True, name=f"residual_{i}_2_norm")(
-            _conv(channels, 3, name=f"residual_{i}_conv_2")(y)
-        )
+        y = _norm(_conv(channels, 3, name=f"residual_{i}_conv_2")(y), f"residual_{i}_2", norm_c)
         x = layers.Add(name=f"residual_{i}_add")([x, y])
     for i in range(2):
         channels //= 2
@@ -76,7 +89,7 @@ def stargan_generator(image_shape, condition_dim, filters=64, num_residual_block
         )(x)
         # (h - 1) * 2 + 4 = 2h + 2 rows; PyTorch's padding=1 drops one on each side.
         x = layers.Cropping2D(1, name=f"up_{i}_crop")(x)
-        x = _norm_relu(x, f"up_{i}")
+        x = _norm_relu(x, f"up_{i}", norm_c)
     x = layers.ZeroPadding2D(3, name="out_pad")(x)
     x = _conv(image_shape[-1], 7, name="out_conv")(x)
     outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)

@@ -118,6 +118,10 @@ class StarGAN(GenerativeModel):
         discriminator_filters: discriminator filters (`d_conv_dim`, 64).
         num_residual_blocks: generator residual blocks (`g_repeat_num`, 6).
         discriminator_layers: strided discriminator layers (`d_repeat_num`, 6).
+        conditional_norm: False (the paper): c reaches G only as input
+            channels, which its instance norms erase except near the
+            border. True: every instance norm in G also takes its scale and
+            offset from c (a departure, as in StarGAN v2).
         seed: seed of the model's random draws.
         generator, discriminator: optional Keras models replacing the
             default networks (G on `[images, conditions]`; D from images to
@@ -159,6 +163,7 @@ class StarGAN(GenerativeModel):
         discriminator_filters=64,
         num_residual_blocks=6,
         discriminator_layers=6,
+        conditional_norm=False,
         seed=None,
         generator=None,
         discriminator=None,
@@ -177,6 +182,7 @@ class StarGAN(GenerativeModel):
         self.discriminator_filters = int(discriminator_filters)
         self.num_residual_blocks = int(num_residual_blocks)
         self.discriminator_layers = int(discriminator_layers)
+        self.conditional_norm = bool(conditional_norm)
         if min(self.filters, self.discriminator_filters, self.discriminator_layers) < 1 or self.num_residual_blocks < 0:
             raise ValueError(
                 "filters, discriminator_filters and discriminator_layers must be >= 1 and num_residual_blocks >= 0; "
@@ -185,7 +191,9 @@ class StarGAN(GenerativeModel):
         self.add_network(
             "generator",
             generator,
-            lambda: stargan_generator(self.image_shape, self.condition_dim, self.filters, self.num_residual_blocks),
+            lambda: stargan_generator(
+                self.image_shape, self.condition_dim, self.filters, self.num_residual_blocks, self.conditional_norm
+            ),
         )
         self.add_network(
             "discriminator",
@@ -595,6 +603,7 @@ class StarGAN(GenerativeModel):
             discriminator_filters=self.discriminator_filters,
             num_residual_blocks=self.num_residual_blocks,
             discriminator_layers=self.discriminator_layers,
+            conditional_norm=self.conditional_norm,
         )
         return config
 
