@@ -2,8 +2,9 @@
 
 ProGAN: `PixelNormalization`, `EqualizedDense`, `EqualizedConv2D`,
 `MinibatchStandardDeviation`, `FadeIn`. CycleGAN: `InstanceNormalization`,
-`ReflectionPadding2D`, `ResidualBlock`. StarGAN: `ConditionalInstanceNormalization`. GAN: `GlobalBatchDropout`. All are registered for Keras
-serialization under the "kerasgen" package.
+`ReflectionPadding2D`, `ResidualBlock`. StarGAN: `ConditionalInstanceNormalization`.
+GAN: `GlobalBatchDropout`. All are registered for Keras serialization under
+the "kerasgen" package.
 """
 
 from kerasgen.layers.conditional_instance_normalization import ConditionalInstanceNormalization

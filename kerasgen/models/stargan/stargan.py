@@ -230,9 +230,9 @@ class StarGAN(GenerativeModel):
                 0.999), with the `LinearDecay` schedule when `total_steps` is given).
             discriminator_optimizer: D's optimizer (same default).
             total_steps: `fit` steps of the whole run; the default
-                optimizers then keep 1e-4 for the first half and decay it
-                linearly to 0 (G's schedule counts its own, n_critic times
-                fewer, updates). None keeps 1e-4 throughout.
+                optimizers then keep `learning_rate` for the first half and
+                decay it linearly to 0 (G's schedule counts its own, n_critic
+                times fewer, updates). None keeps the rate throughout.
             n_critic: D updates per G update (5).
             learning_rate: the default optimizers' initial rate (1e-4, the
                 reference's `g_lr` and `d_lr`).
