@@ -236,10 +236,11 @@ CASES = {
         overrides={"distribute": dict(synchronized_batch_norm=True)},
         # As DCGAN's: G's gradient reaches it through D's BatchNorm in training
         # mode (and here through Q's head too); it differs from float32's by
-        # 0.355 under bfloat16 and 0.288 under float16 (measured). D's update,
-        # which holds Q's BatchNorm head, by 0.150 under bfloat16, at the
-        # default bound's edge.
-        mixed_precision=dict(loose={0: 0.45, 1: 0.25}),
+        # 0.355 under bfloat16 and 0.288 under float16 (measured), 0.597
+        # under bfloat16 on a CPU with native bfloat16 arithmetic
+        # (AVX512-BF16). D's update, which holds Q's BatchNorm head, by 0.150
+        # under bfloat16, at the default bound's edge.
+        mixed_precision=dict(loose={0: 0.75, 1: 0.25}),
     ),
     # Trains on plain images: each step crops its own key patches.
     "part_to_whole": Case(
