@@ -15,12 +15,10 @@ image of the target domain's training set.
 
 Usage:
     python tools/cyclegan_task.py [--epochs N] [--batch-size N] [--filters N] [--blocks N]
-
-The first form trains the `cyclegan` entry's recipe; each option given
-replaces the recipe's value.
     python tools/cyclegan_task.py --figure docs/images/cyclegan_translations.png [--entry zoo/cyclegan]
 
-The second form draws the pretrained entry's translations of held-out digits:
+The first form trains the `cyclegan` entry's recipe; each option given
+replaces the recipe's value. The second form draws the pretrained entry's translations of held-out digits:
 rows are x, G(x), the known answer T(x), the cycle F(G(x)), and F(T(x)).
 """
 
