@@ -10,6 +10,7 @@ import tensorflow as tf
 import kerasgen
 from kerasgen import data, evaluation
 from kerasgen.models import PartToWholeGAN
+from kerasgen.models.part_to_whole import part_to_whole_gan
 from tests import helpers
 
 
@@ -149,6 +150,56 @@ def test_the_masks_learn_where_patches_belong():
     first = model.fit(ds, steps_per_epoch=4, epochs=1, verbose=0).history["spatial"][-1]
     last = model.fit(ds, steps_per_epoch=60, epochs=1, verbose=0).history["spatial"][-1]
     assert last < 0.8 * first, (first, last)
+
+
+def test_patches_are_drawn_where_their_masks_put_them():
+    rng = np.random.default_rng(4)
+    images = rng.uniform(-1, 1, (5, 20, 24, 2)).astype("float32")
+    patches, boxes = data.key_patches(images, num_patches=3, patch_size=(5, 9), input_size=9, seed=1)
+    masks = data.box_masks(boxes, 20, 24)
+    # A hard box mask gives its box back: centre from the mean, side from the variance (h^2 - 1) / 12.
+    np.testing.assert_allclose(part_to_whole_gan.mask_boxes_from_moments(masks), boxes, atol=1e-4)
+    canvas, coverage = (t.numpy() for t in part_to_whole_gan.patches_at_masks(patches, masks))
+    inside = masks.numpy()
+    np.testing.assert_array_equal(coverage[..., 0], inside.max(axis=-1))
+    assert np.all(canvas[inside.max(axis=-1) == 0] == 0.0)
+    # A 9 px patch in a 9 px box is copied pixel for pixel (where no other box overlaps it).
+    copied = 0
+    for i, k in zip(*np.nonzero(boxes[..., 2] == 9)):
+        top, left, h, w = boxes[i, k]
+        alone = inside[i, top : top + h, left : left + w].sum(axis=-1) == 1
+        got = canvas[i, top : top + h, left : left + w][alone]
+        np.testing.assert_allclose(got, images[i, top : top + h, left : left + w][alone], atol=1e-5)
+        copied += 1
+    assert copied > 0
+    # An empty mask draws nothing.
+    canvas, coverage = part_to_whole_gan.patches_at_masks(patches, tf.fill(masks.shape, 0.3))
+    assert float(tf.reduce_max(tf.abs(canvas))) == 0.0 and float(tf.reduce_max(coverage)) == 0.0
+
+
+def test_a_placing_generator_sees_the_given_pixels():
+    model = tiny(place_patches=True)
+    clone = PartToWholeGAN.from_config(model.get_config())
+    assert clone.place_patches and tuple(clone.image_generator.inputs[-1].shape) == (None, 16, 16, 2)
+    rng = np.random.default_rng(5)
+    patches = rng.uniform(-1, 1, (4, 3, 6, 6, 1)).astype("float32")
+    latents = rng.uniform(-1, 1, (4, 4)).astype("float32")
+    # A fresh mask decoder says 0.5 everywhere, which places nothing; biased up, each mask covers most of the image.
+    model.mask_decoder.get_layer("mask").bias.assign([3.0])
+    images, masks = model.complete(patches, latents)
+    # The generator's last input is the patches drawn where the masks put them;
+    # with it blanked, the completion changes.
+    seen = {}
+    generator = model.image_generator
+    model.image_generator = lambda inputs, training=False: seen.setdefault("inputs", inputs) and generator(inputs)
+    model.complete(patches, latents)
+    model.image_generator = generator
+    drawn = tf.concat(part_to_whole_gan.patches_at_masks(patches, masks), axis=-1)
+    np.testing.assert_allclose(seen["inputs"][-1], drawn, atol=1e-5)
+    assert float(tf.reduce_max(tf.abs(drawn[..., :1]))) > 0
+    np.testing.assert_allclose(generator(seen["inputs"]), images, atol=1e-5)
+    blank = generator(seen["inputs"][:-1] + [tf.zeros_like(drawn)]).numpy()
+    assert np.abs(blank - images).max() > 1e-3
 
 
 def test_mask_boxes_and_the_baselines_on_known_cases():

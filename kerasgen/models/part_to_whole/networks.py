@@ -86,13 +86,28 @@ def mask_decoder(image_shape, input_dim, filters, seed=None, synchronized=False)
     return keras.Model(inputs, features + [mask], name="mask_decoder")
 
 
-def image_generator(image_shape, input_dim, filters, seed=None, synchronized=False):
-    """[pooled code and z, mask features per level] -> image in [-1, 1] (tanh)."""
+def image_generator(image_shape, input_dim, filters, seed=None, synchronized=False, placed_patches=False):
+    """[pooled code and z, mask features per level (, placed patches)] -> image in [-1, 1] (tanh).
+
+    With `placed_patches`, a last input `(H, W, channels + 1)` holds the key
+    patches drawn where the masks put them and their coverage; it is
+    concatenated, average-pooled, at every level, and at full resolution
+    before a last 3x3 conv, so the generator can copy the given pixels.
+    """
     base, steps = layout(image_shape[0])
     base_w = image_shape[1] // 2**steps
     widths = level_filters(filters, steps)
     code = keras.Input((input_dim,), name="code_and_noise")
     guides = [keras.Input((base * 2**i, base_w * 2**i, widths[i]), name=f"mask_features_{i}") for i in range(steps)]
+    placed = None
+    if placed_patches:
+        placed = keras.Input(tuple(image_shape[:2]) + (image_shape[-1] + 1,), name="placed_patches")
+        # Each level's guide gains the placed patches at its resolution.
+        guides_in = list(guides)
+        guides = [
+            layers.Concatenate()([g, layers.AveragePooling2D(2 ** (steps - i))(placed)])
+            for i, g in enumerate(guides_in)
+        ]
     x = layers.Dense(
         base * base_w * widths[0], use_bias=False, kernel_initializer=normal_init(seed, 400), name="project"
     )(code)
@@ -111,11 +126,20 @@ def image_generator(image_shape, input_dim, filters, seed=None, synchronized=Fal
         )(x)
         x = layers.ReLU()(batch_norm(seed, 500 + i, f"up_{i}_bn", synchronized)(x))
     x = layers.Concatenate()([x, guides[-1]])
+    if placed is None:
+        x = layers.Conv2DTranspose(
+            image_shape[-1], 4, 2, padding="same", kernel_initializer=normal_init(seed, 450), name="to_image"
+        )(x)
+        images = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+        return keras.Model([code] + guides, images, name="image_generator")
     x = layers.Conv2DTranspose(
-        image_shape[-1], 4, 2, padding="same", kernel_initializer=normal_init(seed, 450), name="to_image"
+        widths[-1], 4, 2, padding="same", use_bias=False, kernel_initializer=normal_init(seed, 450), name="up_last"
     )(x)
+    x = layers.ReLU()(batch_norm(seed, 550, "up_last_bn", synchronized)(x))
+    x = layers.Concatenate()([x, placed])
+    x = layers.Conv2D(image_shape[-1], 3, padding="same", kernel_initializer=normal_init(seed, 460), name="to_image")(x)
     images = layers.Activation("tanh", dtype="float32", name="tanh")(x)
-    return keras.Model([code] + guides, images, name="image_generator")
+    return keras.Model([code] + guides_in + [placed], images, name="image_generator")
 
 
 def discriminator(image_shape, filters, seed=None, synchronized=False):

@@ -57,6 +57,10 @@ class PartToWholeGAN(GenerativeModel):
         discriminator_filters: base filters of the discriminator.
         informative_patches: draw training patch centres where the image has
             edges (False: uniformly).
+        place_patches: also give the generator the key patches drawn where
+            its masks put them (`patches_at_masks`), so it can copy their
+            pixels instead of redrawing them from the codes. Not in the
+            paper, whose generator sees the patches only through their codes.
         synchronized_batch_norm: BatchNorm statistics over the global batch
             under a multi-replica strategy.
         seed: seed of the model's random draws and initializers.
@@ -100,6 +104,7 @@ class PartToWholeGAN(GenerativeModel):
         filters=64,
         discriminator_filters=64,
         informative_patches=True,
+        place_patches=False,
         synchronized_batch_norm=False,
         seed=None,
         patch_encoder=None,
@@ -127,6 +132,7 @@ class PartToWholeGAN(GenerativeModel):
         self.filters = int(filters)
         self.discriminator_filters = int(discriminator_filters)
         self.informative_patches = bool(informative_patches)
+        self.place_patches = bool(place_patches)
         self.synchronized_batch_norm = bool(synchronized_batch_norm)
         self.patch_shape = (self.patch_input_size, self.patch_input_size, self.image_shape[-1])
         sync = self.synchronized_batch_norm
@@ -144,7 +150,7 @@ class PartToWholeGAN(GenerativeModel):
             "image_generator",
             image_generator,
             lambda: networks.image_generator(
-                self.image_shape, self.code_dim + self.latent_dim, self.filters, seed, sync
+                self.image_shape, self.code_dim + self.latent_dim, self.filters, seed, sync, self.place_patches
             ),
         )
         self.add_network(
@@ -213,6 +219,9 @@ class PartToWholeGAN(GenerativeModel):
         masks = tf.transpose(tf.reshape(tf.cast(masks, tf.float32), [n, k, height, width]), [0, 2, 3, 1])
         guides = [tf.reduce_sum(tf.reshape(f, tf.concat([[n, k], tf.shape(f)[1:]], 0)), axis=1) for f in features]
         code = tf.concat([tf.cast(pooled, tf.float32), tf.cast(latents, tf.float32)], axis=-1)
+        if self.place_patches:
+            # The masks are trained by the spatial and appearance losses only: no gradient through the drawing.
+            guides.append(tf.concat(patches_at_masks(patches, tf.stop_gradient(masks)), axis=-1))
         images = tf.cast(self.image_generator([code] + guides, training=training), tf.float32)
         return images, masks
 
@@ -455,6 +464,7 @@ class PartToWholeGAN(GenerativeModel):
             filters=self.filters,
             discriminator_filters=self.discriminator_filters,
             informative_patches=self.informative_patches,
+            place_patches=self.place_patches,
             synchronized_batch_norm=self.synchronized_batch_norm,
         )
         return config
@@ -464,3 +474,76 @@ def paste_patches(images, boxes, background=-1.0):
     """Images that keep only the pixels inside `boxes` `(n, K, 4)`, the rest set to `background`."""
     masks = data.box_masks(boxes, *images.shape[1:3]).numpy().max(axis=-1, keepdims=True)
     return np.where(masks > 0, images, background).astype("float32")
+
+
+def mask_boxes_from_moments(masks):
+    """Boxes `(n, K, 4)` as float `(top, left, height, width)` with each mask's mean and spread (in graph).
+
+    Pixels count with weight max(2m - 1, 0), so only where the mask says
+    "inside". A box of height h holds rows whose variance is (h^2 - 1) / 12,
+    hence h = sqrt(12 var + 1); an empty mask gives a box of size 0.
+    """
+    masks = tf.cast(masks, tf.float32)
+    height, width = masks.shape[1], masks.shape[2]
+    weights = tf.nn.relu(2.0 * masks - 1.0)
+    total = tf.reduce_sum(weights, axis=[1, 2])
+    safe = tf.maximum(total, 1e-6)
+    rows = tf.range(height, dtype=tf.float32)[None, :, None, None] + 0.5
+    cols = tf.range(width, dtype=tf.float32)[None, None, :, None] + 0.5
+
+    def centre_and_side(coords):
+        centre = tf.reduce_sum(weights * coords, axis=[1, 2]) / safe
+        spread = tf.reduce_sum(weights * (coords - centre[:, None, None, :]) ** 2, axis=[1, 2]) / safe
+        side = tf.where(total > 0.5, tf.sqrt(12.0 * spread + 1.0), 0.0)
+        return centre - side / 2.0, side
+
+    top, h = centre_and_side(rows)
+    left, w = centre_and_side(cols)
+    return tf.stack([top, left, h, w], axis=-1)
+
+
+def patches_at_masks(patches, masks):
+    """The key patches drawn into the image where their masks put them (in graph).
+
+    Args:
+        patches: `(n, K, s, s, channels)` in [-1, 1].
+        masks: `(n, H, W, K)` in [0, 1], mask k for patch k.
+
+    Returns:
+        `(canvas, coverage)`: canvas `(n, H, W, channels)`, each patch
+        resized (bilinear) into the box of its mask (`mask_boxes_from_moments`),
+        averaged where boxes overlap, 0 elsewhere; coverage `(n, H, W, 1)`,
+        1 inside any box.
+    """
+    patches = tf.cast(patches, tf.float32)
+    n, k = tf.shape(patches)[0], patches.shape[1]
+    side, channels = patches.shape[2], patches.shape[-1]
+    height, width = masks.shape[1], masks.shape[2]
+    boxes = tf.reshape(mask_boxes_from_moments(masks), [-1, 4])
+    top, left, h, w = tf.unstack(boxes, axis=-1)
+    h, w = tf.maximum(h, 1e-3), tf.maximum(w, 1e-3)
+    # One edge pixel of padding so every canvas pixel inside a box samples within the patch.
+    flat = tf.pad(tf.reshape(patches, [-1, side, side, channels]), [[0, 0], [1, 1], [1, 1], [0, 0]], "SYMMETRIC")
+    # crop_and_resize reads padded-patch coordinate y1 * (side + 1) + i * (y2 - y1) * (side + 1) / (H - 1)
+    # for canvas row i; row i's centre, i + 0.5, sits at patch pixel (i + 0.5 - top) * side / h - 0.5.
+    y1 = ((0.5 - top) * side / h + 0.5) / (side + 1)
+    x1 = ((0.5 - left) * side / w + 0.5) / (side + 1)
+    y2 = y1 + side * (height - 1) / (h * (side + 1))
+    x2 = x1 + side * (width - 1) / (w * (side + 1))
+    drawn = tf.image.crop_and_resize(
+        flat, tf.stack([y1, x1, y2, x2], axis=-1), tf.range(tf.shape(flat)[0]), (height, width)
+    )
+    rows = tf.range(height, dtype=tf.float32)[None, :, None] + 0.5
+    cols = tf.range(width, dtype=tf.float32)[None, None, :] + 0.5
+    inside = (
+        (rows >= top[:, None, None])
+        & (rows < (top + h)[:, None, None])
+        & (cols >= left[:, None, None])
+        & (cols < (left + w)[:, None, None])
+    )
+    inside = tf.cast(inside, tf.float32)[..., None]
+    drawn = tf.reshape(drawn * inside, [n, k, height, width, channels])
+    inside = tf.reshape(inside, [n, k, height, width, 1])
+    count = tf.reduce_sum(inside, axis=1)
+    canvas = tf.reduce_sum(drawn, axis=1) / tf.maximum(count, 1.0)
+    return canvas, tf.minimum(count, 1.0)
