@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from kerasgen.layers.instance_normalization import instance_normalize
+
 
 @keras.saving.register_keras_serializable(package="kerasgen")
 class ConditionalInstanceNormalization(keras.layers.Layer):
@@ -41,8 +43,7 @@ class ConditionalInstanceNormalization(keras.layers.Layer):
 
     def call(self, inputs):
         x, c = (ops.cast(t, "float32") for t in inputs)
-        mean, variance = ops.moments(x, axes=[1, 2], keepdims=True)
-        x = (x - mean) * ops.rsqrt(variance + self.epsilon)
+        x = instance_normalize(x, self.epsilon)
         scale = 1.0 + ops.matmul(c, ops.cast(self.scale_kernel, "float32")) + ops.cast(self.scale_bias, "float32")
         offset = ops.matmul(c, ops.cast(self.offset_kernel, "float32")) + ops.cast(self.offset_bias, "float32")
         x = x * scale[:, None, None, :] + offset[:, None, None, :]

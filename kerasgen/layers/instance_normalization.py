@@ -2,6 +2,12 @@ import keras
 from keras import ops
 
 
+def instance_normalize(x, epsilon):
+    """`(x - mean) / sqrt(var + epsilon)` over the spatial axes of float32 `(n, H, W, C)` maps."""
+    mean, variance = ops.moments(x, axes=[1, 2], keepdims=True)
+    return (x - mean) * ops.rsqrt(variance + epsilon)
+
+
 @keras.saving.register_keras_serializable(package="kerasgen")
 class InstanceNormalization(keras.layers.Layer):
     """Instance normalization (Ulyanov et al. 2016), with optional affine parameters.
@@ -40,9 +46,7 @@ class InstanceNormalization(keras.layers.Layer):
             self.beta = self.add_weight(shape=channels, initializer="zeros", name="beta")
 
     def call(self, inputs):
-        x = ops.cast(inputs, "float32")
-        mean, variance = ops.moments(x, axes=[1, 2], keepdims=True)
-        x = (x - mean) * ops.rsqrt(variance + self.epsilon)
+        x = instance_normalize(ops.cast(inputs, "float32"), self.epsilon)
         if self.affine:
             x = x * ops.cast(self.gamma, "float32") + ops.cast(self.beta, "float32")
         return ops.cast(x, self.compute_dtype)
