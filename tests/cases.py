@@ -254,6 +254,7 @@ CASES = {
             code_dim=4,
             filters=2,
             discriminator_filters=2,
+            place_patches=True,  # as the zoo entry
             seed=1,
         ),
         ("serving_default", "complete"),
