@@ -70,7 +70,16 @@ register_preset(
     description="Class-conditional DCGAN on MNIST-5k: label embedding in G, projection discriminator.",
     paper="Radford et al. 2016 (DCGAN, arXiv:1511.06434); Mirza & Osindero 2014 (conditional GAN, arXiv:1411.1784); Miyato & Koyama 2018 (projection discriminator, arXiv:1802.05637)",
     dataset="mnist-5k (embedded; 4,000 train / 1,000 test after a seeded shuffle), with labels",
-    training={"data": "mnist", "binarize": False, "epochs": 85, "batch_size": 64, "seed": 0},
+    # As for dcgan: G's Adam at 1e-3 against D's 2e-4 (the paper's 2e-4 for
+    # both scored FID 11.2 after 85 epochs; this recipe 7.9 after 150).
+    training={
+        "data": "mnist",
+        "binarize": False,
+        "epochs": 150,
+        "batch_size": 64,
+        "compile": {"generator_optimizer": {"class_name": "Adam", "config": {"learning_rate": 1e-3, "beta_1": 0.5}}},
+        "seed": 0,
+    },
 )
 
 register_preset(
