@@ -327,10 +327,14 @@ def stargan_textbook_step(g, d, n_critic=5):
     return step
 
 
-def part_to_whole_textbook_step(encoder, masker, generator, discriminator, num_patches, patch_size, latent_dim):
+def part_to_whole_textbook_step(
+    encoder, masker, generator, discriminator, num_patches, patch_size, latent_dim, place_patches=False
+):
     """The part-to-whole step as the reference code writes it: crop patches, D on the real image, the
     fake and the two composites, then the encoder, mask decoder and generator on the adversarial,
     mask and appearance losses (the zoo entry's weights), two Adams."""
+    from kerasgen.models.part_to_whole.part_to_whole_gan import patches_at_masks
+
     g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.999)
     d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.999)
     g_vars = encoder.trainable_variables + masker.trainable_variables + generator.trainable_variables
@@ -356,6 +360,8 @@ def part_to_whole_textbook_step(encoder, masker, generator, discriminator, num_p
             outs = masker(tf.reshape(pairs, (n * k, -1)), training=True)
             feats = [tf.reduce_sum(tf.reshape(f, tf.concat([[n, k], tf.shape(f)[1:]], 0)), 1) for f in outs[:-1]]
             predicted = tf.transpose(tf.reshape(tf.cast(outs[-1], tf.float32), (n, k, height, width)), (0, 2, 3, 1))
+            if place_patches:  # the patches drawn where the masks put them, the generator's last input
+                feats.append(tf.concat(patches_at_masks(patches, tf.stop_gradient(predicted)), -1))
             fake = tf.cast(
                 generator([tf.concat([tf.cast(pooled, tf.float32), z], -1)] + feats, training=True), tf.float32
             )
@@ -643,6 +649,7 @@ def cases_part_to_whole(batch_size):
         twin.num_patches,
         twin.patch_size[0],
         twin.latent_dim,
+        twin.place_patches,
     )
     return [Case("part_to_whole 28px", model, mnist_batches(64), step, 64)]
 
