@@ -58,9 +58,10 @@ class PartToWholeGAN(GenerativeModel):
         informative_patches: draw training patch centres where the image has
             edges (False: uniformly).
         place_patches: also give the generator the key patches drawn where
-            its masks put them (`patches_at_masks`), so it can copy their
-            pixels instead of redrawing them from the codes. Not in the
-            paper, whose generator sees the patches only through their codes.
+            its masks put them (`kerasgen.models.part_to_whole.patches_at_masks`),
+            so it can copy their pixels instead of redrawing them from the
+            codes. Not in the paper, whose generator sees the patches only
+            through their codes.
         synchronized_batch_norm: BatchNorm statistics over the global batch
             under a multi-replica strategy.
         seed: seed of the model's random draws and initializers.
