@@ -275,9 +275,10 @@ def load(name_or_path, weights="pretrained", compile=True, strategy=None, **over
     Args:
         name_or_path: entry name (see `kerasgen.zoo.list()`), a local entry
             folder, or an https URL of one.
-        weights: `"pretrained"` for the entry's own weights (sha256 checked),
-            `None` for a freshly initialized model, or a path to a
-            `.weights.h5` file.
+        weights: `"pretrained"` for the entry's own weights (sha256 checked)
+            in the model the entry ships (`GenerativeModel.entry_model`),
+            `None` for a freshly initialized model as the recipe trains it,
+            or a path to a `.weights.h5` file of the recipe's model.
         compile: compile with the paper's recipe (`model.compile()`).
         strategy: optional `tf.distribute.Strategy`; the model, its optimizers
             and metrics are created in its scope.
@@ -299,9 +300,11 @@ def load(name_or_path, weights="pretrained", compile=True, strategy=None, **over
             f"Zoo entry {name_or_path!r} is a {meta['kind']}, not a generative model; "
             "it is used through kerasgen.metrics (e.g. kerasgen.metrics.digits_features())."
         )
-    if isinstance(name_or_path, str) and name_or_path in presets.names():
-        # A registered entry is built from its registration (a test checks
-        # that zoo/<name>/config.json agrees with it).
+    if isinstance(name_or_path, str) and name_or_path in presets.names() and weights != "pretrained":
+        # A fresh registered model, or one for the user's own weights, is the
+        # recipe's (what `kerasgen train NAME` trains). The pretrained weights
+        # fit config.json: the recipe's model as `entry_model` ships it (a
+        # GAN with an EMA ships the average only); a test checks they agree.
         config = presets.get(name_or_path)["model"]
     else:
         config = _read_json(os.path.join(folder, CONFIG_FILE))
@@ -358,21 +361,19 @@ def save_entry(model, directory, metadata_dict, weights=True):
     directory = os.path.abspath(directory)
     # mkdtemp makes the folder private; an entry is readable by all.
     with writing_folder(directory, prefix=".tmp-", mode=0o755) as tmp:
-        config = keras.saving.serialize_keras_object(model)
+        # An uncompiled twin: an entry holds the weights that sample (see
+        # `entry_model`), not the optimizer state that save_weights would add.
+        twin = model.entry_model()
+        config = keras.saving.serialize_keras_object(twin)
         config = {k: config[k] for k in ("module", "class_name", "config", "registered_name") if k in config}
         with open(os.path.join(tmp, CONFIG_FILE), "w") as f:
             json.dump(config, f, indent=2, sort_keys=True)
             f.write("\n")
         meta = dict(metadata_dict)
-        meta["parameters"] = int(model.count_params())
-        meta["image_shape"] = [int(d) for d in model.image_shape]
+        meta["parameters"] = int(twin.count_params())
+        meta["image_shape"] = [int(d) for d in twin.image_shape]
         if weights:
             wpath = os.path.join(tmp, WEIGHTS_FILE)
-            # Save from an uncompiled twin: an entry holds the model's weights
-            # only, not the optimizer state that save_weights would add.
-            twin = type(model).from_config(model.get_config())
-            twin.build_for_weights()
-            twin.set_weights(model.get_weights())
             twin.save_weights(wpath)
             meta["weights"] = {
                 "file": WEIGHTS_FILE,

@@ -459,6 +459,17 @@ class GenerativeModel(keras.Model):
             self.built = True
         return self
 
+    def entry_model(self):
+        """The model a zoo entry ships: an uncompiled copy holding the weights that sample.
+
+        A family that samples from an average of its trained weights
+        overrides this to ship the average in place of the trained network.
+        """
+        twin = type(self).from_config(self.get_config())
+        twin.build_for_weights()
+        twin.set_weights(self.get_weights())
+        return twin
+
     # -- compile --------------------------------------------------------------
 
     def default_optimizer(self, role):
