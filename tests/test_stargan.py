@@ -107,6 +107,36 @@ def test_generator_steps_every_n_critic_discriminator_steps():
     assert np.isfinite(history["g_loss"][-1]) and np.isfinite(history["reconstruction"][-1])
 
 
+def test_reconstruction_noise_reaches_the_second_pass_in_training_only():
+    model = StarGAN(labels=3, multi_label=False, seed=0, **TINY)
+    assert model.rec_noise == 0.0
+    with pytest.raises(ValueError, match="rec_noise"):
+        model.compile(rec_noise=-0.1)
+    model.compile(rec_noise=0.5)
+    assert model.get_compile_config()["rec_noise"] == 0.5
+    x = tf.constant(helpers.random_images(64, model.image_shape))
+    vectors, sets = model.label_vectors(np.arange(64) % 3)
+    targets, target_sets = model.shuffled_targets(vectors, sets)
+    seen = []
+    generator = model.generator
+
+    def recording(inputs, training=False):
+        seen.append(inputs[0])
+        return generator(inputs, training=training)
+
+    model.generator = recording
+    try:
+        model.generator_terms(x, vectors, sets, targets, target_sets, training=True)
+        model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
+    finally:
+        model.generator = generator
+    fake = generator([x, model.conditions(targets, target_sets)], training=True)
+    # The second pass of a training step sees the translation plus N(0, 0.5^2) noise; at test time, none.
+    noise = (seen[1] - fake).numpy()
+    assert noise.std() == pytest.approx(0.5, rel=0.05) and abs(noise.mean()) < 0.02
+    np.testing.assert_allclose(seen[3], generator([x, model.conditions(targets, target_sets)]), atol=1e-5)
+
+
 def test_classification_loss_matches_the_closed_forms_and_ignores_the_unknown_set():
     model = StarGAN(label_groups=TWO_SETS, **TINY)
     logits = tf.constant(np.random.default_rng(0).normal(size=(4, 7)), tf.float32)
