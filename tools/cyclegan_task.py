@@ -22,8 +22,10 @@ The first form trains the `cyclegan` entry's recipe; each option given
 replaces the recipe's value. `--paired` trains the same two generators
 on pairs instead, G on (x, T(x)) and F on (T(x), x) with an L1 loss, the
 same steps, batch and Adam schedule and no discriminators: what these
-networks learn when told the answer, a bound for the unpaired run. The second form draws the pretrained entry's translations of held-out digits:
-rows are x, G(x), the known answer T(x), the cycle F(G(x)), and F(T(x)).
+networks learn when told the answer, a bound for the unpaired run. The
+`--figure` form draws the pretrained entry's translations of held-out
+digits: rows are x, G(x), the known answer T(x), the cycle F(G(x)), and
+F(T(x)).
 """
 
 import argparse
@@ -103,7 +105,8 @@ def train_paired(epochs=None, batch_size=None, filters=None, blocks=None, seed=N
     model = kerasgen.zoo.model_from_config({"class_name": "CycleGAN", "config": config})
     task = kerasgen.data.mnist_translation_task()
     x = task["train_a"]
-    pairs = {"generator_ab": (x, kerasgen.data.ink_transform(x)), "generator_ba": (kerasgen.data.ink_transform(x), x)}
+    tx = kerasgen.data.ink_transform(x)
+    pairs = {"generator_ab": (x, tx), "generator_ba": (tx, x)}
     total_steps = epochs * (len(x) // batch_size)
     start = time.time()
     for name, (inputs, targets) in pairs.items():
