@@ -51,13 +51,16 @@ def train(
     identity_weight=None,
     seed=None,
     steps_per_epoch=None,
+    paired=False,
     verbose=2,
 ):
     """Trains the `cyclegan` entry's recipe on the task; returns (model, task, seconds).
 
     Every argument left at None keeps the recipe's value
     (`kerasgen.presets.get("cyclegan")`); the learning rate always decays
-    over the second half of the run actually trained.
+    over the second half of the run actually trained. `paired=True` trains
+    the two generators alone on (x, T(x)) and (T(x), x) with an L1 loss,
+    each with the recipe's optimizer, for the same epochs and batch size.
     """
     model_overrides = {
         key: value
@@ -78,44 +81,19 @@ def train(
         model_overrides=model_overrides,
         training_overrides={"compile": compile_args},
     )
+    task = kerasgen.data.mnist_translation_task()
     start = time.time()
-    if steps_per_epoch:
+    if paired:
+        x = task["train_a"]
+        tx = kerasgen.data.ink_transform(x)
+        for network, inputs, targets in ((run.model.generator_ab, x, tx), (run.model.generator_ba, tx, x)):
+            network.compile(optimizer=run.model.default_optimizer("generator_optimizer"), loss="mae")
+            network.fit(inputs, targets, batch_size=run.batch_size, epochs=run.epochs, verbose=verbose)
+    elif steps_per_epoch:
         run.model.fit(run.stream(), epochs=run.epochs, steps_per_epoch=run.steps_per_epoch, verbose=verbose)
     else:
         run.model.fit(run.dataset(), epochs=run.epochs, verbose=verbose)
-    return run.model, kerasgen.data.mnist_translation_task(), time.time() - start
-
-
-def train_paired(epochs=None, batch_size=None, filters=None, blocks=None, seed=None, verbose=2):
-    """Trains the recipe's two generators on (x, T(x)) pairs with L1; returns (model, task, seconds)."""
-    import keras
-
-    recipe = kerasgen.presets.get("cyclegan")
-    config = dict(recipe["model"]["config"])
-    config.update(
-        {
-            key: value
-            for key, value in dict(filters=filters, num_residual_blocks=blocks, seed=seed).items()
-            if value is not None
-        }
-    )
-    epochs = epochs or recipe["training"]["epochs"]
-    batch_size = batch_size or recipe["training"]["batch_size"]
-    keras.utils.set_random_seed(config["seed"])
-    model = kerasgen.zoo.model_from_config({"class_name": "CycleGAN", "config": config})
-    task = kerasgen.data.mnist_translation_task()
-    x = task["train_a"]
-    tx = kerasgen.data.ink_transform(x)
-    pairs = {"generator_ab": (x, tx), "generator_ba": (tx, x)}
-    total_steps = epochs * (len(x) // batch_size)
-    start = time.time()
-    for name, (inputs, targets) in pairs.items():
-        network = getattr(model, name)
-        # The recipe's optimizer: Adam(2e-4, beta_1=0.5), constant for half the run, then linear to 0.
-        rate = kerasgen.models.LinearDecay(2e-4, total_steps=total_steps)
-        network.compile(optimizer=keras.optimizers.Adam(rate, beta_1=0.5), loss="mae")
-        network.fit(inputs, targets, batch_size=batch_size, epochs=epochs, verbose=verbose)
-    return model, task, time.time() - start
+    return run.model, task, time.time() - start
 
 
 def figure(path, entry, n=10):
@@ -153,19 +131,17 @@ def main(argv=None):
     if args.figure:
         figure(args.figure, args.entry)
         return 0
-    if args.paired:
-        model, task, seconds = train_paired(args.epochs, args.batch_size, args.filters, args.blocks, args.seed)
-    else:
-        model, task, seconds = train(
-            args.epochs,
-            args.batch_size,
-            args.filters,
-            args.discriminator_filters,
-            args.blocks,
-            args.identity_weight,
-            args.seed,
-            args.steps_per_epoch,
-        )
+    model, task, seconds = train(
+        args.epochs,
+        args.batch_size,
+        args.filters,
+        args.discriminator_filters,
+        args.blocks,
+        args.identity_weight,
+        args.seed,
+        args.steps_per_epoch,
+        args.paired,
+    )
     results = evaluation.translation_task_metrics(model, task)
     results["train_seconds_cpu"] = round(seconds, 1)
     print(json.dumps(results, indent=2))
