@@ -110,6 +110,8 @@ def test_patches_of_another_size_are_resized_and_bad_patches_refused():
         tiny(patch_size=(6, 4))
     with pytest.raises(ValueError, match="spatial_loss"):
         tiny().compile(spatial_loss="l2")
+    with pytest.raises(ValueError, match="reconstruction_weight must be >= 0"):
+        tiny().compile(reconstruction_weight=-1.0)
 
 
 def test_losses_match_their_closed_forms():
@@ -130,6 +132,14 @@ def test_losses_match_their_closed_forms():
     np.testing.assert_allclose(terms["spatial"], spatial, rtol=1e-5)
     np.testing.assert_allclose(terms["appearance"], appearance, rtol=1e-5)
     np.testing.assert_allclose(terms["g_loss"], terms["g_adv"] + 2.0 * spatial + 3.0 * appearance, rtol=1e-5)
+    model.compile(spatial_weight=2.0, appearance_weight=3.0, reconstruction_weight=5.0)
+    whole = np.abs(fake.numpy() - real.numpy()).mean(axis=(1, 2, 3))
+    terms = model.generator_loss(real, step, training=False)
+    np.testing.assert_allclose(terms["reconstruction"], whole, rtol=1e-5)
+    np.testing.assert_allclose(
+        terms["g_loss"], terms["g_adv"] + 2.0 * spatial + 3.0 * appearance + 5.0 * whole, rtol=1e-5
+    )
+    assert model.get_compile_config()["reconstruction_weight"] == 5.0
     model.compile(spatial_loss="bce")
     bce = model.generator_loss(real, step, training=False)["spatial"]
     t, m = true_masks.numpy(), masks.numpy()

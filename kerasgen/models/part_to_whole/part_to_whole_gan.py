@@ -37,11 +37,13 @@ class PartToWholeGAN(GenerativeModel):
       reverse, teach D that parts and whole must agree;
     - the encoder, mask decoder and generator minimize the non-saturating
       BCE(D(G, M), 1) + lambda_spatial * |M^ - M|_1
-      + lambda_appearance * |G M^ - x M|_1 (means over pixels).
+      + lambda_appearance * |G M^ - x M|_1 (means over pixels), and, with
+      `compile(reconstruction_weight=...)` (0 in the paper), that weight
+      times the L1 between the whole completion and x.
 
     Metrics: `loss` (d_loss + g_loss), `d_loss`, `g_loss`, `g_adv`,
-    `spatial` (the mask L1), `appearance` (the patch L1), `d_real_accuracy`,
-    `d_fake_accuracy`.
+    `spatial` (the mask L1), `appearance` (the patch L1), `reconstruction`
+    (the whole-image L1 |G - x|), `d_real_accuracy`, `d_fake_accuracy`.
 
     Args:
         image_shape: `(height, width, channels)`; height and width divisible by 2.
@@ -84,6 +86,7 @@ class PartToWholeGAN(GenerativeModel):
         "g_adv",
         "spatial",
         "appearance",
+        "reconstruction",
         "d_real_accuracy",
         "d_fake_accuracy",
     )
@@ -161,6 +164,7 @@ class PartToWholeGAN(GenerativeModel):
         )
         self.spatial_weight = 10.0
         self.appearance_weight = 10.0
+        self.reconstruction_weight = 0.0
         self.spatial_loss = "l1"
         self.built = True
 
@@ -173,6 +177,7 @@ class PartToWholeGAN(GenerativeModel):
         spatial_weight=10.0,
         appearance_weight=10.0,
         spatial_loss="l1",
+        reconstruction_weight=0.0,
         **kwargs,
     ):
         """Compiles with Adam(2e-4, beta_1=0.5) for both players (the reference's settings).
@@ -187,17 +192,29 @@ class PartToWholeGAN(GenerativeModel):
                 a pixel towards 1 only once the model is more than half sure
                 it is inside the patch, and the saturated sigmoid then
                 stops the gradient; cross-entropy keeps it.
+            reconstruction_weight: weight of an L1 between the whole
+                completion and the image the patches came from (0: the
+                paper's objective, which compares the two only inside the
+                patches). A departure for completions that must keep the
+                source's identity (the `part_to_whole` entry's class
+                agreement), not only agree with the patches.
             **kwargs: passed to `keras.Model.compile`.
         """
         if spatial_loss not in SPATIAL_LOSSES:
             raise ValueError(f"spatial_loss must be one of {SPATIAL_LOSSES}; got {spatial_loss!r}.")
+        if not float(reconstruction_weight) >= 0:
+            raise ValueError(f"reconstruction_weight must be >= 0; got {reconstruction_weight}.")
+        self.reconstruction_weight = float(reconstruction_weight)
         self.spatial_weight, self.appearance_weight = float(spatial_weight), float(appearance_weight)
         self.spatial_loss = spatial_loss
         super().compile(
             generator_optimizer=generator_optimizer, discriminator_optimizer=discriminator_optimizer, **kwargs
         )
         self.add_compile_args(
-            spatial_weight=self.spatial_weight, appearance_weight=self.appearance_weight, spatial_loss=spatial_loss
+            spatial_weight=self.spatial_weight,
+            appearance_weight=self.appearance_weight,
+            spatial_loss=spatial_loss,
+            reconstruction_weight=self.reconstruction_weight,
         )
 
     def default_optimizer(self, role):
@@ -283,7 +300,7 @@ class PartToWholeGAN(GenerativeModel):
         return fake_term + composite, real_logits, fake_logits
 
     def generator_loss(self, real, step, training=True):
-        """Per-example G terms: adversarial, spatial (mask) and appearance (patch L1), and their weighted sum."""
+        """Per-example G terms: adversarial, spatial (mask), appearance (patch L1), whole-image L1, and their weighted sum."""
         adversarial = losses.modified_generator_loss(
             self.judge(step["fake"], step["union"], training), per_example=True
         )
@@ -294,8 +311,20 @@ class PartToWholeGAN(GenerativeModel):
         spatial = tf.reduce_mean(pixels, axis=[1, 2, 3])
         generated_parts = step["fake"] * step["predicted_union"][..., None]
         appearance = tf.reduce_mean(tf.abs(generated_parts - real * step["union"][..., None]), axis=[1, 2, 3])
-        total = adversarial + self.spatial_weight * spatial + self.appearance_weight * appearance
-        return {"g_loss": total, "g_adv": adversarial, "spatial": spatial, "appearance": appearance}
+        reconstruction = tf.reduce_mean(tf.abs(step["fake"] - real), axis=[1, 2, 3])
+        total = (
+            adversarial
+            + self.spatial_weight * spatial
+            + self.appearance_weight * appearance
+            + self.reconstruction_weight * reconstruction
+        )
+        return {
+            "g_loss": total,
+            "g_adv": adversarial,
+            "spatial": spatial,
+            "appearance": appearance,
+            "reconstruction": reconstruction,
+        }
 
     def train_step(self, data_):
         real = self.prepare_images(self.unpack(data_)[0])
