@@ -44,6 +44,27 @@ def uniform_box(latent_dim, low=-1.0, high=1.0):
     )
 
 
+def diagonal_gaussian_mixture(logits, means, log_scales):
+    """A mixture of diagonal Gaussians from its parameters (trainable or not).
+
+    Args:
+        logits: `(k,)` unnormalized log mixture weights.
+        means: `(k, latent_dim)` component means.
+        log_scales: `(k, latent_dim)` log standard deviations.
+
+    Example:
+    >>> prior = kerasgen.distributions.diagonal_gaussian_mixture(tf.zeros([3]), tf.zeros([3, 2]), tf.zeros([3, 2]))
+    >>> prior.log_prob(tf.zeros([1, 2]))  # log N(0; 0, I) in 2-D
+    """
+    return tfd.MixtureSameFamily(
+        mixture_distribution=tfd.Categorical(logits=tf.convert_to_tensor(logits)),
+        components_distribution=tfd.MultivariateNormalDiag(
+            loc=tf.convert_to_tensor(means), scale_diag=tf.exp(tf.convert_to_tensor(log_scales))
+        ),
+        name="diagonal_gaussian_mixture",
+    )
+
+
 def gaussian_mixture(num_components=10, radius=4.0, radial_scale=1.0, tangential_scale=0.25):
     """A 2-D mixture of equally weighted Gaussians placed on a ring.
 

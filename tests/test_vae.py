@@ -139,6 +139,58 @@ def test_config_keras_and_saved_model_round_trips(tmp_path):
     assert "encode" in names and "serving_default" in names
 
 
+def _mixture_log_density(z, logits, means, log_scales):
+    """log sum_k w_k N(z; mu_k, diag(sigma_k^2)) in numpy."""
+    w = np.exp(logits - np.max(logits))
+    w = w / w.sum()
+    var = np.exp(2 * log_scales)
+    log_n = -0.5 * np.sum((z[:, None, :] - means) ** 2 / var + np.log(2 * np.pi * var), axis=-1)
+    peak = log_n.max(axis=1, keepdims=True)
+    return (peak + np.log(np.sum(w * np.exp(log_n - peak), axis=1, keepdims=True)))[:, 0]
+
+
+def test_learned_mixture_prior_density_kl_and_training(tmp_path):
+    model = VAE(prior="learned_mixture", prior_components=4, **TINY)
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=4).astype("float32")
+    means = rng.normal(size=(4, 3)).astype("float32")
+    log_scales = rng.normal(scale=0.3, size=(4, 3)).astype("float32")
+    for variable, value in zip(
+        (model.prior_logits, model.prior_means, model.prior_log_scales), (logits, means, log_scales)
+    ):
+        variable.assign(value)
+    z = rng.normal(size=(10, 3)).astype("float32")
+    np.testing.assert_allclose(
+        model.prior.log_prob(z).numpy(), _mixture_log_density(z, logits, means, log_scales), rtol=1e-5, atol=1e-5
+    )
+    # No closed form: the KL is the one-sample estimate log q(z) - log p(z).
+    x = helpers.random_images(10, TINY["image_shape"])
+    q = model.posterior(x)
+    kl, analytic = distributions.kl_divergence(q, model.prior, z)
+    assert not analytic
+    expected = q.log_prob(z).numpy() - _mixture_log_density(z, logits, means, log_scales)
+    np.testing.assert_allclose(kl.numpy(), expected, rtol=1e-4, atol=1e-4)
+    # The mixture's weights, means and scales are trained with the networks, and saved with them.
+    model.compile()
+    model.fit(x, batch_size=5, epochs=2, verbose=0)
+    assert not np.allclose(model.prior_means.numpy(), means)
+    assert not np.allclose(model.prior_logits.numpy(), logits)
+    assert model.sample_latents(6, seed=0).shape == (6, 3)
+    helpers.assert_config_round_trip(model)
+    model.save(tmp_path / "mixture.keras")
+    loaded = keras.saving.load_model(tmp_path / "mixture.keras")
+    np.testing.assert_allclose(loaded.prior.log_prob(z).numpy(), model.prior.log_prob(z).numpy(), rtol=1e-6)
+
+
+def test_one_component_learned_mixture_starts_as_a_standard_normal():
+    model = VAE(prior="learned_mixture", prior_components=1, **TINY)
+    model.prior_means.assign(np.zeros((1, 3), "float32"))
+    z = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")
+    closed = -0.5 * np.sum(z**2, axis=1) - 1.5 * np.log(2 * np.pi)
+    np.testing.assert_allclose(model.prior.log_prob(z).numpy(), closed, rtol=1e-5)
+    assert VAE(prior="learned_mixture", **TINY).prior_components == 10
+
+
 def test_custom_sub_networks_serialize():
     enc = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(6)])
     dec = keras.Sequential([keras.Input((3,)), keras.layers.Dense(64), keras.layers.Reshape((8, 8, 1))])
@@ -172,5 +224,9 @@ def test_bad_hyperparameters():
         VAE(likelihood="poisson", **TINY)
     with pytest.raises(ValueError, match="Unknown prior"):
         VAE(prior="cauchy", **TINY)
+    with pytest.raises(ValueError, match="prior_components must be at least 1; got 0"):
+        VAE(prior="learned_mixture", prior_components=0, **TINY)
+    with pytest.raises(ValueError, match="prior_components is for prior='learned_mixture'"):
+        VAE(prior="normal", prior_components=5, **TINY)
     with pytest.raises(ValueError, match="divisible by 4"):
         VAE(image_shape=(10, 10, 1), filters=(4, 8))

@@ -12,6 +12,7 @@ from kerasgen.models.encoder_decoder import EncoderDecoderModel
 from kerasgen.models.networks import conv_decoder, conv_encoder
 
 LIKELIHOODS = ("bernoulli", "gaussian")
+LEARNED_MIXTURE = "learned_mixture"
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
@@ -40,7 +41,14 @@ class VAE(EncoderDecoderModel):
         likelihood_scale: for the Gaussian likelihood, a fixed per-pixel
             standard deviation (in [-1, 1] pixel units), or None to learn one
             shared scale.
-        prior: `"normal"` (N(0, I)) or `"laplace"` (Monte Carlo KL).
+        prior: `"normal"` (N(0, I)), `"laplace"` (Monte Carlo KL), or
+            `"learned_mixture"`: a mixture of `prior_components` diagonal
+            Gaussians whose weights, means and scales are trained with the
+            rest of the model (Monte Carlo KL; a departure from the paper's
+            fixed N(0, I), which leaves holes between the regions the
+            encoder uses that prior samples fall into).
+        prior_components: number of Gaussians of the learned mixture prior
+            (only with `prior="learned_mixture"`; 10 if not given).
         beta: weight of the KL term (1 is the ELBO; other values give the
             beta-VAE objective). `KLWarmup` ramps it up from 0.
         seed: seed of the model's random draws.
@@ -68,6 +76,7 @@ class VAE(EncoderDecoderModel):
         likelihood="bernoulli",
         likelihood_scale=None,
         prior="normal",
+        prior_components=None,
         beta=1.0,
         seed=None,
         encoder=None,
@@ -81,7 +90,35 @@ class VAE(EncoderDecoderModel):
         self.likelihood = likelihood
         self.likelihood_scale = None if likelihood_scale is None else float(likelihood_scale)
         self.prior_name = prior
-        self.prior = distributions.prior(prior, self.latent_dim)
+        if prior == LEARNED_MIXTURE:
+            self.prior_components = 10 if prior_components is None else int(prior_components)
+            if self.prior_components < 1:
+                raise ValueError(f"prior_components must be at least 1; got {prior_components}.")
+            k, d = self.prior_components, self.latent_dim
+            # Means spread like N(0, I) samples, unit scales and equal weights:
+            # the mixture starts close to the standard normal prior.
+            self.prior_logits = self.add_weight(shape=(k,), initializer="zeros", name="prior_logits", dtype="float32")
+            self.prior_means = self.add_weight(
+                shape=(k, d),
+                initializer=keras.initializers.RandomNormal(seed=seed),
+                name="prior_means",
+                dtype="float32",
+            )
+            self.prior_log_scales = self.add_weight(
+                shape=(k, d), initializer="zeros", name="prior_log_scales", dtype="float32"
+            )
+            self._fixed_prior = None
+        else:
+            if prior_components is not None:
+                raise ValueError(
+                    f"prior_components is for prior={LEARNED_MIXTURE!r}; got prior_components={prior_components} "
+                    f"with prior={prior!r}."
+                )
+            self.prior_components = None
+            try:
+                self._fixed_prior = distributions.prior(prior, self.latent_dim)
+            except ValueError as error:
+                raise ValueError(f"{error} The VAE also takes {LEARNED_MIXTURE!r}.") from None
         self.beta = float(beta)
         self.add_network("encoder", encoder, lambda: conv_encoder(self.image_shape, self.filters, 2 * self.latent_dim))
         self.add_network("decoder", decoder, lambda: conv_decoder(self.latent_dim, self.image_shape, self.filters))
@@ -96,6 +133,13 @@ class VAE(EncoderDecoderModel):
         self.built = True
 
     # -- distributions --------------------------------------------------------
+
+    @property
+    def prior(self):
+        """p(z): the fixed prior, or the learned mixture at its current parameters."""
+        if self._fixed_prior is not None:
+            return self._fixed_prior
+        return distributions.diagonal_gaussian_mixture(self.prior_logits, self.prior_means, self.prior_log_scales)
 
     def posterior(self, images, training=False):
         """q(z|x) for a batch of images in [-1, 1]."""
@@ -226,6 +270,7 @@ class VAE(EncoderDecoderModel):
             likelihood=self.likelihood,
             likelihood_scale=self.likelihood_scale,
             prior=self.prior_name,
+            prior_components=self.prior_components,
             beta=self.beta,
         )
         return config
