@@ -15,9 +15,12 @@ class SampleGrid(keras.callbacks.Callback):
     """Writes a PNG grid of samples every `every` epochs.
 
     The model says what is drawn (`GenerativeModel.sample_figures`):
-    samples for a model that generates, from one fixed batch of latents
-    drawn once from `seed` so that grids from different epochs are directly
-    comparable; and, when `images` is given, those images above their
+    samples for a model that generates, from latents drawn with the fixed
+    `seed` for every grid, so that grids from different epochs are directly
+    comparable (with a fixed prior they are the same latents every time; a
+    learned prior, such as the VAE's `"learned_mixture"`, is sampled as it
+    is at that epoch, so a resumed run draws what an uninterrupted one
+    does); and, when `images` is given, those images above their
     reconstructions (autoencoders, VAE, AAE) or their translations
     (CycleGAN). A model that cannot generate (the plain autoencoder) writes
     only the second.
@@ -27,7 +30,7 @@ class SampleGrid(keras.callbacks.Callback):
             `reconstructions_epoch_XXXX.png` or `translations_epoch_XXXX.png`.
         num_samples: images per grid.
         every: write every this many epochs (and always after the last).
-        seed: seed of the fixed latent batch.
+        seed: seed of the latents of every grid.
         images: optional real images in [-1, 1] to reconstruct.
         tensorboard_dir: optional log folder; the grids are also written as
             TensorBoard image summaries.
@@ -81,6 +84,8 @@ class SampleGrid(keras.callbacks.Callback):
         import tensorflow as tf
 
         real = None if self.images is None else tf.constant(self.images)
+        if self.model.can(GENERATE):
+            self.latents = self.model.sample_latents(self.num_samples, seed=self.seed)
         for name, (images, columns) in self.model.sample_figures(self.latents, real).items():
             path = os.path.join(self.directory, f"{name}_epoch_{epoch:04d}.png")
             paths.append(save_image_grid(images, path, columns))
