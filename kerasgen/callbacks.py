@@ -60,8 +60,6 @@ class SampleGrid(keras.callbacks.Callback):
         self._writer = None
 
     def on_train_begin(self, logs=None):
-        can_generate = self.model.can(GENERATE)
-        self.latents = self.model.sample_latents(self.num_samples, seed=self.seed) if can_generate else None
         if self.tensorboard_dir and is_chief():
             import tensorflow as tf
 
