@@ -46,6 +46,7 @@ from kerasgen.models.base import (
     CONDITIONAL,
     DOMAIN_IMAGES,
     GENERATE,
+    LABELED_IMAGES,
     LOG_LIKELIHOOD,
     PRIOR_MATCH,
     RECONSTRUCT,
@@ -94,7 +95,14 @@ def evaluate(model, heldout, labels=None, num_importance_samples=1000, seed=0, r
     if model.can(COMPLETE):
         results.update(completion_metrics(model, x, labels, seed=seed))
     if model.can(RECONSTRUCT):
-        ds = data.dataset(x, model.image_shape, batch_size=250, shuffle=False, cache=False)
+        # A model that trains on (images, labels), such as the supervised
+        # AAE, is evaluated on the held-out labels too.
+        labeled = model.batch_structure == LABELED_IMAGES
+        if labeled and labels is None:
+            raise ValueError(f"{type(model).__name__} trains on (images, labels): evaluate needs the held-out labels.")
+        ds = data.dataset(
+            x, model.image_shape, batch_size=250, shuffle=False, cache=False, labels=labels if labeled else None
+        )
         results.update({f"test_{k}": float(v) for k, v in model.evaluate(ds, verbose=0, return_dict=True).items()})
     if model.can(GENERATE):
         results.update(sample_quality(model, x, seed=seed, reference=reference))

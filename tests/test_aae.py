@@ -235,6 +235,21 @@ def test_bad_labels_are_refused():
     model.fit(x, np.eye(10)[np.arange(8)], batch_size=4, epochs=1, verbose=0)
 
 
+def test_evaluate_scores_a_supervised_aae_with_the_held_out_labels():
+    model = AAE(num_classes=10, **TINY)
+    model.compile()
+    x = helpers.random_images(16, TINY["image_shape"])
+    labels = np.arange(16) % 10
+    figures = kerasgen.evaluation.evaluate(model, x, labels)
+    # The discriminator figures are computed with the labels: the same as Keras' evaluate on (images, labels).
+    model.reseed(0)
+    direct = model.evaluate(x, labels, batch_size=250, verbose=0, return_dict=True)
+    assert figures["test_reconstruction"] == pytest.approx(direct["reconstruction"], rel=1e-5)
+    assert {"test_d_loss", "test_g_loss", "test_prior_mmd", "prior_mmd_gaussian_factor"} <= set(figures)
+    with pytest.raises(ValueError, match=r"AAE trains on \(images, labels\): evaluate needs the held-out labels"):
+        kerasgen.evaluation.evaluate(model, x)
+
+
 def test_latent_scatter_writes_a_coloured_png(tmp_path):
     from PIL import Image
 
