@@ -1,7 +1,16 @@
 """Zoo entries of the aae family."""
 
-from kerasgen.models.aae.aae import AAE
 from kerasgen.presets import register_preset
+
+
+def adam_phases(learning_rate):
+    """Adam configs of the three phases at one rate (a number or a schedule config), beta_1 0.5 for the two adversarial ones."""
+    return {
+        "reconstruction_optimizer": {"class_name": "Adam", "config": {"learning_rate": learning_rate}},
+        "discriminator_optimizer": {"class_name": "Adam", "config": {"learning_rate": learning_rate, "beta_1": 0.5}},
+        "generator_optimizer": {"class_name": "Adam", "config": {"learning_rate": learning_rate, "beta_1": 0.5}},
+    }
+
 
 # The paper's latent discriminator has 2 x 1000 units; 512 keeps the weights
 # file under the zoo's 5 MB.
@@ -32,11 +41,7 @@ register_preset(
         "binarize": False,
         # Adam, not the paper's SGD of AAE.compile's defaults; the
         # regularization phase as fast as the reconstruction (1e-3).
-        "compile": {
-            **AAE.ADAM_OPTIMIZERS,
-            "discriminator_optimizer": {"class_name": "Adam", "config": {"learning_rate": 1e-3, "beta_1": 0.5}},
-            "generator_optimizer": {"class_name": "Adam", "config": {"learning_rate": 1e-3, "beta_1": 0.5}},
-        },
+        "compile": adam_phases(1e-3),
         "epochs": 160,
         "batch_size": 64,
         "seed": 0,
@@ -80,11 +85,7 @@ register_preset(
         # Adam, not the paper's SGD of AAE.compile's defaults; the
         # regularization phase as fast as the reconstruction (1e-3): with
         # 2e-4 the discriminator won after about 50 epochs.
-        "compile": {
-            "reconstruction_optimizer": {"class_name": "Adam", "config": {"learning_rate": TENFOLD_DROP}},
-            "discriminator_optimizer": {"class_name": "Adam", "config": {"learning_rate": TENFOLD_DROP, "beta_1": 0.5}},
-            "generator_optimizer": {"class_name": "Adam", "config": {"learning_rate": TENFOLD_DROP, "beta_1": 0.5}},
-        },
+        "compile": adam_phases(TENFOLD_DROP),
         "epochs": 160,
         "batch_size": 64,
         "seed": 0,
