@@ -137,6 +137,25 @@ def test_reconstruction_noise_reaches_the_second_pass_in_training_only():
     np.testing.assert_allclose(seen[3], generator([x, model.conditions(targets, target_sets)]), atol=1e-5)
 
 
+def test_identity_term_is_the_l1_of_translating_into_the_own_domain_and_adds_to_g_loss():
+    model = StarGAN(labels=3, multi_label=False, seed=0, **TINY)
+    with pytest.raises(ValueError, match="identity_weight"):
+        model.compile(identity_weight=-1.0)
+    x = tf.constant(helpers.random_images(8, model.image_shape))
+    vectors, sets = model.label_vectors(np.arange(8) % 3)
+    targets, target_sets = model.shuffled_targets(vectors, sets)
+    own = model.generator([x, model.conditions(vectors, sets)], training=False)
+    expected = np.abs(x.numpy() - own.numpy()).mean(axis=(1, 2, 3))
+    model.compile()
+    assert model.identity_weight == 0.0
+    plain = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
+    np.testing.assert_allclose(plain["identity"], expected, rtol=1e-5)
+    model.compile(identity_weight=5.0)
+    assert model.get_compile_config()["identity_weight"] == 5.0
+    weighted = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
+    np.testing.assert_allclose(weighted["g_loss"] - plain["g_loss"], 5.0 * expected, rtol=1e-4, atol=1e-5)
+
+
 def test_classification_loss_matches_the_closed_forms_and_ignores_the_unknown_set():
     model = StarGAN(label_groups=TWO_SETS, **TINY)
     logits = tf.constant(np.random.default_rng(0).normal(size=(4, 7)), tf.float32)

@@ -6,6 +6,7 @@ Usage:
     python tools/probe_zoo.py vae --training '{"validation_images": 500,
         "early_stopping": {"monitor": "val_loss", "patience": 10}}' --epochs 200 --every 20
     python tools/probe_zoo.py infogan --epochs 300 --every 30
+    python tools/probe_zoo.py stargan --epochs 10 --every 5 --show mae_translation_inverting,mae_same_domain
 
 The figures are those of `kerasgen eval` (`kerasgen.evaluation.evaluate` on
 the held-out split): FID, precision and recall for a generating model and
@@ -29,9 +30,10 @@ ALWAYS = ("fid_digits", "precision_digits", "recall_digits")
 class HeldoutFigures(keras.callbacks.Callback):
     """Prints the entry's target figures (and FID, precision, recall) every `every` epochs."""
 
-    def __init__(self, heldout, labels, names, every):
+    def __init__(self, heldout, labels, names, every, extra=()):
         super().__init__()
-        self.heldout, self.labels, self.names, self.every = heldout, labels, names, every
+        self.heldout, self.labels, self.names, self.every = heldout, labels, [*names, *extra], every
+        self.extra = list(extra)
         self.start = time.time()
 
     def report(self, label):
@@ -40,6 +42,11 @@ class HeldoutFigures(keras.callbacks.Callback):
         states = self.model.random_state()
         figures = evaluation.evaluate(self.model, self.heldout, self.labels, num_importance_samples=1)
         self.model.set_random_state(states)
+        unknown = [k for k in self.extra if k not in figures]
+        if unknown:
+            raise SystemExit(
+                f"--show: no figure named {', '.join(unknown)}; this entry has {', '.join(sorted(figures))}."
+            )
         shown = [f"{k} {figures[k]:.4g}" for k in self.names if isinstance(figures.get(k), (int, float))]
         print(f"{label} ({time.time() - self.start:.0f} s): " + ", ".join(shown), flush=True)
 
@@ -55,6 +62,7 @@ def main(argv=None):
     parser.add_argument("--training", default="{}", help="JSON of recipe keys replacing the recipe's")
     parser.add_argument("--epochs", type=int, required=True)
     parser.add_argument("--every", type=int, default=10, help="epochs between measurements")
+    parser.add_argument("--show", default="", help="comma-separated figures to print besides the entry's targets")
     args = parser.parse_args(argv)
     run = runs.prepare(
         args.name,
@@ -64,7 +72,8 @@ def main(argv=None):
     )
     heldout, labels = runs.embedded_split(run.training, "test")
     names = [*ALWAYS, *(k for k in presets.get(args.name)["targets"] if k not in ALWAYS)]
-    figures = HeldoutFigures(heldout, labels, names, args.every)
+    extra = [k for k in args.show.split(",") if k and k not in names]
+    figures = HeldoutFigures(heldout, labels, names, args.every, extra)
     history = run.fit([figures], verbose=0)
     figures.report(f"end of training, {len(history.epoch)} epochs")
     return 0

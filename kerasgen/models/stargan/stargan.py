@@ -78,10 +78,11 @@ class StarGAN(GenerativeModel):
     - D minimizes -D_src(x) + D_src(G(x, c')) + lambda_gp * GP
       + lambda_cls * CE(D_cls(x), c),
     - G minimizes -D_src(G(x, c')) + lambda_cls * CE(D_cls(G(x, c')), c')
-      + lambda_rec * |x - G(G(x, c') + n, c)|_1,
+      + lambda_rec * |x - G(G(x, c') + n, c)|_1 + lambda_id * |x - G(x, c)|_1,
 
     where c are the image's labels, c' the target labels, n Gaussian noise
-    of standard deviation `rec_noise` (0 in the paper), GP the WGAN-GP
+    of standard deviation `rec_noise` (0 in the paper), lambda_id the weight
+    of CycleGAN's identity term (`identity_weight`, 0 in the paper), GP the WGAN-GP
     penalty, and CE softmax cross-entropy for a one-of-N label set or the
     sum of per-attribute sigmoid cross-entropies for a multi-label set.
 
@@ -99,7 +100,8 @@ class StarGAN(GenerativeModel):
 
     Metrics: `loss` (D's objective, which every step updates), `d_loss`, `d_adv`,
     `d_cls`, `gradient_penalty`, and on G steps `g_loss`, `g_adv`, `g_cls`,
-    `reconstruction`.
+    `reconstruction`, and `identity` (when `identity_weight` > 0, and in
+    `evaluate`).
 
     The defaults are the paper's CelebA model: 128 px, 64 filters, 6
     residual blocks, a 6-layer discriminator, five attributes. `compile()`
@@ -147,6 +149,7 @@ class StarGAN(GenerativeModel):
         "g_adv",
         "g_cls",
         "reconstruction",
+        "identity",
     )
     capabilities = frozenset({TRANSLATE})
     batch_structure = DOMAIN_IMAGES
@@ -207,6 +210,7 @@ class StarGAN(GenerativeModel):
         self.rec_weight = 10.0
         self.gp_weight = 10.0
         self.rec_noise = 0.0
+        self.identity_weight = 0.0
         self.n_critic = 5
         self.learning_rate = 1e-4
         self.built = True
@@ -224,6 +228,7 @@ class StarGAN(GenerativeModel):
         rec_weight=10.0,
         gp_weight=10.0,
         rec_noise=0.0,
+        identity_weight=0.0,
         **kwargs,
     ):
         """Compiles with the paper's recipe unless told otherwise.
@@ -248,6 +253,10 @@ class StarGAN(GenerativeModel):
                 steganography: the noise drowns detail too faint to see, in
                 which G could otherwise hide the input to pass the
                 reconstruction term (Chu et al. 2017).
+            identity_weight: weight of CycleGAN's identity term
+                |x - G(x, c)|_1, G asked for the domain the image is
+                already in (0, the paper). A departure that makes G read c
+                against the image: what to keep, not only what to change.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
         if int(n_critic) < 1:
@@ -260,6 +269,9 @@ class StarGAN(GenerativeModel):
         if not float(rec_noise) >= 0:
             raise ValueError(f"rec_noise is a standard deviation and must be >= 0; got {rec_noise}.")
         self.rec_noise = float(rec_noise)
+        if not float(identity_weight) >= 0:
+            raise ValueError(f"identity_weight must be >= 0; got {identity_weight}.")
+        self.identity_weight = float(identity_weight)
         super().compile(
             generator_optimizer=generator_optimizer,
             discriminator_optimizer=discriminator_optimizer,
@@ -273,6 +285,7 @@ class StarGAN(GenerativeModel):
             rec_weight=self.rec_weight,
             gp_weight=self.gp_weight,
             rec_noise=self.rec_noise,
+            identity_weight=self.identity_weight,
         )
 
     def default_optimizer(self, role):
@@ -405,17 +418,26 @@ class StarGAN(GenerativeModel):
         return {"d_loss": total, "d_adv": adversarial, "d_cls": classification, "gradient_penalty": penalty}
 
     def generator_terms(self, real, vectors, label_sets, target_vectors, target_sets, training=True):
-        """Per-example G terms: adversarial, classification of the fakes as the targets, reconstruction."""
+        """Per-example G terms: adversarial, classification of the fakes as the targets, reconstruction, identity."""
+        own = self.conditions(vectors, label_sets)
         fake = self.generator([real, self.conditions(target_vectors, target_sets)], training=training)
         scores, logits = self.discriminator(fake, training=training)
         adversarial = -_patch_means(scores)
         classification = self.classification_loss(tf.cast(logits, tf.float32), target_vectors, target_sets)
         if training and self.rec_noise > 0:
             fake = fake + tf.cast(self.rec_noise * self.normal_noise(tf.shape(fake)), fake.dtype)
-        reconstructed = self.generator([fake, self.conditions(vectors, label_sets)], training=training)
+        reconstructed = self.generator([fake, own], training=training)
         reconstruction = losses.cycle_consistency_loss(real, reconstructed, per_example=True)
         total = adversarial + self.cls_weight * classification + self.rec_weight * reconstruction
-        return {"g_loss": total, "g_adv": adversarial, "g_cls": classification, "reconstruction": reconstruction}
+        terms = {"g_adv": adversarial, "g_cls": classification, "reconstruction": reconstruction}
+        if self.identity_weight > 0 or not training:
+            identity = losses.cycle_consistency_loss(
+                real, self.generator([real, own], training=training), per_example=True
+            )
+            terms["identity"] = identity
+            if self.identity_weight > 0:
+                total = total + self.identity_weight * identity
+        return {"g_loss": total, **terms}
 
     def train_step(self, data):
         real, vectors, label_sets = self.unpack_labeled(data)
