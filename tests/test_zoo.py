@@ -206,3 +206,22 @@ def test_save_entry_failure_keeps_the_old_entry(tmp_path):
     after = {p: (target / p).read_bytes() for p in os.listdir(target)}
     assert after == before
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp-")]
+
+
+def _probe_tool():
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "probe_zoo.py")
+    spec = importlib.util.spec_from_file_location("probe_zoo", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_probe_tool_refuses_an_unknown_figure_before_training(monkeypatch):
+    probe = _probe_tool()
+    monkeypatch.setattr(probe.runs, "prepare", lambda *a, **k: pytest.fail("trained despite a bad --show"))
+    with pytest.raises(SystemExit, match="no figure named mae_nope; this entry has .*mae_same_domain"):
+        probe.main(["stargan", "--epochs", "1", "--show", "mae_same_domain,mae_nope"])
+    assert probe._format("thick -> plain") == "thick -> plain"
+    assert probe._format(0.123456) == "0.1235"

@@ -22,9 +22,26 @@ import time
 
 import keras
 
-from kerasgen import evaluation, presets, runs
+from kerasgen import evaluation, presets, runs, zoo
 
 ALWAYS = ("fid_digits", "precision_digits", "recall_digits")
+
+
+def _format(value):
+    return value if isinstance(value, str) else f"{value:.4g}"
+
+
+def check_shown(name, extra):
+    """Stops before training when the entry's shipped figures name no such figure."""
+    try:
+        known = zoo.metadata(name).get("metrics")
+    except (OSError, ValueError):
+        known = None
+    if not known:
+        return  # a recipe-only entry: the first report checks the names
+    unknown = [k for k in extra if k not in known]
+    if unknown:
+        raise SystemExit(f"--show: no figure named {', '.join(unknown)}; this entry has {', '.join(sorted(known))}.")
 
 
 class HeldoutFigures(keras.callbacks.Callback):
@@ -47,7 +64,7 @@ class HeldoutFigures(keras.callbacks.Callback):
             raise SystemExit(
                 f"--show: no figure named {', '.join(unknown)}; this entry has {', '.join(sorted(figures))}."
             )
-        shown = [f"{k} {figures[k]:.4g}" for k in self.names if isinstance(figures.get(k), (int, float))]
+        shown = [f"{k} {_format(figures[k])}" for k in self.names if isinstance(figures.get(k), (int, float, str))]
         print(f"{label} ({time.time() - self.start:.0f} s): " + ", ".join(shown), flush=True)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -64,6 +81,9 @@ def main(argv=None):
     parser.add_argument("--every", type=int, default=10, help="epochs between measurements")
     parser.add_argument("--show", default="", help="comma-separated figures to print besides the entry's targets")
     args = parser.parse_args(argv)
+    names = [*ALWAYS, *(k for k in presets.get(args.name)["targets"] if k not in ALWAYS)]
+    extra = [k for k in args.show.split(",") if k and k not in names]
+    check_shown(args.name, extra)
     run = runs.prepare(
         args.name,
         model_overrides=json.loads(args.model),
@@ -71,8 +91,6 @@ def main(argv=None):
         epochs=args.epochs,
     )
     heldout, labels = runs.embedded_split(run.training, "test")
-    names = [*ALWAYS, *(k for k in presets.get(args.name)["targets"] if k not in ALWAYS)]
-    extra = [k for k in args.show.split(",") if k and k not in names]
     figures = HeldoutFigures(heldout, labels, names, args.every, extra)
     history = run.fit([figures], verbose=0)
     figures.report(f"end of training, {len(history.epoch)} epochs")
