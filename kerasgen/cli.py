@@ -59,6 +59,16 @@ def _parse_image_shape(text):
     return shape
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}.")
+    return value
+
+
 def _flag(key):
     return "--" + key.replace("_", "-")
 
@@ -86,15 +96,38 @@ def _resume_settings(args, out):
         given, kept = getattr(args, key), recorded[key]
         if key == "image_shape" and given is not None:
             given = None if given == "data" else list(given)  # "data" was resolved to the recorded shape
+        if key in PATH_SETTINGS:
+            given = _absolute_source(given)
         if given is not None and given != kept:
             raise ValueError(
                 f"{_flag(key)} {given} conflicts with the run's recorded {key} {kept} ({path}); a resumed run "
                 "keeps its own settings: leave the flag out, or start a new run with --out."
             )
         setattr(args, key, tuple(kept) if key == "image_shape" and kept is not None else kept)
-    if args.data is not None and not _is_user_source(args.data):
+    from kerasgen import presets
+
+    embedded = presets.get(args.name)["training"].get("data")
+    if args.data is not None and args.data == embedded:
         args.data = None  # older run.json files recorded the recipe's embedded data ("mnist") here
+    for key in ("data", "data_b"):
+        source = getattr(args, key)
+        if source is not None and not _is_user_source(source):
+            # Training on anything else (the embedded digits, say) would not continue this run.
+            raise FileNotFoundError(
+                f"the run's recorded {key} {source!r} ({path}) does not exist: restore the data there to "
+                "resume, or start a new run with --out."
+            )
     return recorded
+
+
+# Local paths among the run settings, recorded absolute so a run resumes from any directory.
+PATH_SETTINGS = ("data", "data_b", "data_dir")
+
+
+def _absolute_source(source):
+    if source is None or str(source).startswith("tfds:") or not os.path.exists(str(source)):
+        return source
+    return os.path.abspath(str(source))
 
 
 def _is_user_source(source):
@@ -200,10 +233,10 @@ def _train(args, out, state_dir):
 
     settings = {
         "entry": args.name,
-        "data": args.data,
-        "data_b": args.data_b,
+        "data": _absolute_source(args.data),
+        "data_b": _absolute_source(args.data_b),
         "attributes": args.attributes,
-        "data_dir": args.data_dir,
+        "data_dir": _absolute_source(args.data_dir),
         "image_shape": list(model.image_shape),
         "epochs": epochs,
         "steps_per_epoch": steps_per_epoch,
@@ -328,6 +361,10 @@ def cmd_export(args):
 def cmd_eval(args):
     from kerasgen import evaluation, presets, runs
 
+    if args.limit is not None and not args.data:
+        raise ValueError(
+            "--limit applies to --data; a zoo entry is measured on its whole held-out split, as its metadata records."
+        )
     model = _load_for_inference(args.name, args.weights)
     model.compile()
     if args.data:
@@ -338,7 +375,7 @@ def cmd_eval(args):
             with open(recorded) as f:
                 class_names = json.load(f).get("class_names")
         heldout, labels = runs.user_heldout(
-            model, args.data, data_dir=args.data_dir, limit=args.limit, class_names=class_names
+            model, args.data, data_dir=args.data_dir, limit=args.limit or 1000, class_names=class_names
         )
         results = evaluation.evaluate(model, heldout, labels, num_importance_samples=args.importance_samples)
         results["heldout"] = f"{len(heldout)} images of {args.data}"
@@ -392,16 +429,16 @@ def build_parser():
         type=_parse_image_shape,
         help="H,W,C instead of the recipe's, e.g. 64,64,3; 'data' takes the first image's",
     )
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int, help="global batch size")
-    p.add_argument("--steps-per-epoch", type=int)
+    p.add_argument("--epochs", type=_positive_int)
+    p.add_argument("--batch-size", type=_positive_int, help="global batch size")
+    p.add_argument("--steps-per-epoch", type=_positive_int)
     p.add_argument("--seed", type=int)
     p.add_argument("--out", help="run folder (default runs/NAME)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out with its recorded settings")
     p.add_argument("--overwrite", action="store_true", help="replace the run in --out")
     p.add_argument("--strategy", help="auto (default), default, mirrored, multi_worker or tpu")
-    p.add_argument("--grid-every", type=int, default=1, help="write a sample grid every N epochs")
-    p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
+    p.add_argument("--grid-every", type=_positive_int, default=1, help="write a sample grid every N epochs")
+    p.add_argument("--checkpoint-every", type=_positive_int, help="also checkpoint every N steps (default: each epoch)")
     p.add_argument("--deterministic", action="store_true", help="enable TensorFlow op determinism")
     p.add_argument(
         "--precision",
@@ -419,7 +456,7 @@ def build_parser():
 
     p = sub.add_parser("sample", help="write a PNG grid of samples")
     p.add_argument("name", help="zoo entry or .keras file")
-    p.add_argument("-n", type=int, default=64)
+    p.add_argument("-n", type=_positive_int, default=64)
     p.add_argument("-o", "--output", default="samples.png")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", help="a .weights.h5 file instead of the pretrained weights")
@@ -435,10 +472,10 @@ def build_parser():
     p = sub.add_parser("eval", help="measure a model on held-out data (the entry's embedded split, or --data)")
     p.add_argument("name", help="zoo entry or .keras file")
     p.add_argument("--weights")
-    p.add_argument("--importance-samples", type=int, default=1000)
+    p.add_argument("--importance-samples", type=_positive_int, default=1000)
     p.add_argument("--data", help="held-out images of the model's kind (folder or tfds:NAME, its 'test' split)")
     p.add_argument("--data-dir", help="tfds data directory")
-    p.add_argument("--limit", type=int, default=1000, help="at most this many held-out images")
+    p.add_argument("--limit", type=_positive_int, help="with --data: at most this many held-out images (1000)")
     p.set_defaults(fn=cmd_eval)
     return parser
 

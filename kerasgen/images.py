@@ -4,6 +4,8 @@ A leaf module, so that models, callbacks, the CLI and tools draw figures
 the same way without importing one another.
 """
 
+import os
+
 import numpy as np
 
 from kerasgen.files import writing_file
@@ -17,6 +19,8 @@ def image_grid(images, columns=None):
         columns: images per row (default: the square root of n, rounded up).
     """
     images = np.asarray(images, dtype="float32")
+    if images.ndim != 4 or len(images) == 0:
+        raise ValueError(f"image_grid takes a non-empty batch (n, height, width, channels); got shape {images.shape}.")
     n, h, w, c = images.shape
     columns = int(columns or np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / columns))
@@ -47,19 +51,32 @@ def rows_above(top, bottom):
 
 
 def save_image_grid(images, path, columns=None):
-    """Writes a PNG grid of [-1, 1] images; returns the path."""
+    """Writes a grid of [-1, 1] images, in the format of the path's extension (.png, .jpg, ...); returns the path."""
     from PIL import Image
 
+    suffix = _image_suffix(path)
     grid = image_grid(images, columns)
     if grid.shape[-1] == 1:
         grid = grid[..., 0]
-    with writing_file(path, suffix=".png") as tmp:
+    with writing_file(path, suffix=suffix) as tmp:
         Image.fromarray(grid).save(tmp)
     return path
 
 
 def save_pil_image(image, path):
-    """Writes a PIL image atomically; returns the path."""
-    with writing_file(path, suffix=".png") as tmp:
+    """Writes a PIL image atomically, in the format of the path's extension; returns the path."""
+    with writing_file(path, suffix=_image_suffix(path)) as tmp:
         image.save(tmp)
     return path
+
+
+def _image_suffix(path):
+    """The path's extension when PIL can write it; no extension means PNG."""
+    from PIL import Image
+
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if not suffix:
+        return ".png"
+    if suffix not in Image.registered_extensions():
+        raise ValueError(f"cannot write an image to {path}: unknown image extension {suffix!r} (use .png or .jpg).")
+    return suffix

@@ -274,6 +274,9 @@ def prepare(
 
     from kerasgen import callbacks as kg_callbacks
 
+    for flag, value in (("epochs", epochs), ("batch_size", batch_size), ("steps_per_epoch", steps_per_epoch)):
+        if value is not None and int(value) < 1:
+            raise ValueError(f"{flag} must be a positive integer; got {value}.")
     preset = presets.get(name)
     training = {**preset["training"], **(training_overrides or {})}
     seed = training.get("seed", 0) if seed is None else int(seed)
@@ -300,7 +303,7 @@ def prepare(
         check_channels(model, source, data_dir, name, source_b)
     if source is not None and model.can(COMPLETE) and not str(source).startswith("tfds:"):
         data.check_images_hold_patches(source, model.patch_size[1])
-    batch_size = int(batch_size or training.get("batch_size", 64))
+    batch_size = int(training.get("batch_size", 64) if batch_size is None else batch_size)
     stream, dataset, steps, validation = training_data(
         model,
         training,
@@ -312,8 +315,8 @@ def prepare(
         source_b=source_b,
         domains=domains,
     )
-    steps = int(steps_per_epoch or steps)
-    epochs = int(epochs or training.get("epochs", 10))
+    steps = int(steps if steps_per_epoch is None else steps_per_epoch)
+    epochs = int(training.get("epochs", 10) if epochs is None else epochs)
     compile_args = dict(training.get("compile", {}))
     if compile_args.get("total_steps") == "auto":
         compile_args["total_steps"] = epochs * steps

@@ -315,3 +315,72 @@ def test_a_part_to_whole_model_trains_on_plain_images_and_is_scored_on_its_compl
     assert cli.main(["eval", os.path.join(out, "model.keras"), "--data", faces]) == 0
     results = json.loads(capsys.readouterr().out)
     assert 0 <= results["mask_iou"] <= 1 and results["patch_mae"] >= 0 and "class_agreement" not in results
+
+
+def test_a_run_on_a_relative_folder_resumes_from_any_directory_and_never_on_other_data(tmp_path, capsys, monkeypatch):
+    import json
+
+    _folder(tmp_path / "work" / "digits", 8)
+    monkeypatch.chdir(tmp_path / "work")
+    out = str(tmp_path / "run")
+    base = ["train", "autoencoder", "--batch-size", "4", "--steps-per-epoch", "2", "--out", out, "--verbose", "0"]
+    assert cli.main(base + ["--data", "digits", "--epochs", "1", "--grid-every", "10"]) == 0
+    run_json = os.path.join(out, "run.json")
+    with open(run_json) as f:
+        recorded = json.load(f)
+    assert recorded["data"] == str(tmp_path / "work" / "digits")  # absolute, whatever the cwd was
+    with open(run_json, "w") as f:
+        json.dump(dict(recorded, epochs=2), f)  # a two-epoch run stopped after its first epoch
+    # The same relative --data, from the same folder, agrees with the recorded path.
+    resume = ["train", "autoencoder", "--out", out, "--resume", "--verbose", "0", "--grid-every", "10"]
+    assert cli.main(resume + ["--data", "digits"]) == 0
+    assert "at step 2 of 4" in capsys.readouterr().out
+    monkeypatch.chdir(tmp_path)  # another directory: the run still finds its data
+    with open(run_json, "w") as f:
+        json.dump(dict(recorded, epochs=3), f)
+    assert cli.main(resume) == 0
+    said = capsys.readouterr().out
+    assert "at step 4 of 6" in said and f"data {tmp_path / 'work' / 'digits'})" in said
+    # The data gone: refused with the recorded path, never trained on the embedded digits instead.
+    os.rename(tmp_path / "work" / "digits", tmp_path / "work" / "moved")
+    with open(run_json, "w") as f:
+        json.dump(dict(recorded, epochs=4), f)
+    before = _tree(out)
+    assert cli.main(resume) == 2
+    err = capsys.readouterr().err
+    assert f"recorded data '{tmp_path / 'work' / 'digits'}'" in err and "does not exist" in err
+    assert _tree(out) == before
+
+
+def test_counts_must_be_positive(capsys):
+    import pytest
+
+    from kerasgen import runs
+
+    for args in (
+        ["train", "vae", "--epochs", "0"],
+        ["train", "vae", "--batch-size", "-5"],
+        ["train", "vae", "--steps-per-epoch", "-2"],
+        ["sample", "vae", "-n", "0"],
+        ["eval", "vae", "--limit", "x"],
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(args)
+        assert stopped.value.code == 2
+        assert "expected a positive integer" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="batch_size must be a positive integer; got 0"):
+        runs.prepare("vae", batch_size=0)
+    # --limit picks from the user's data; an entry is measured on its whole split.
+    assert cli.main(["eval", "vae", "--limit", "10"]) == 2
+    assert "--limit applies to --data" in capsys.readouterr().err
+
+
+def test_sample_writes_the_format_its_extension_names(tmp_path, capsys):
+    from PIL import Image
+
+    jpeg = str(tmp_path / "grid.jpg")
+    assert cli.main(["sample", "vae", "-n", "4", "-o", jpeg]) == 0
+    assert Image.open(jpeg).format == "JPEG"
+    assert cli.main(["sample", "vae", "-n", "4", "-o", str(tmp_path / "grid.xyz")]) == 2
+    assert "unknown image extension '.xyz'" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "grid.xyz")
