@@ -377,7 +377,9 @@ def cmd_eval(args):
         heldout, labels = runs.user_heldout(
             model, args.data, data_dir=args.data_dir, limit=args.limit or 1000, class_names=class_names
         )
-        results = evaluation.evaluate(model, heldout, labels, num_importance_samples=args.importance_samples)
+        results = evaluation.evaluate(
+            model, heldout, labels, num_importance_samples=args.importance_samples, digits=False
+        )
         results["heldout"] = f"{len(heldout)} images of {args.data}"
     elif args.name in presets.names() and not args.weights:
         results = runs.measure(args.name, model, num_importance_samples=args.importance_samples)

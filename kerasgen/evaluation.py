@@ -54,7 +54,9 @@ from kerasgen.models.base import (
 )
 
 
-def evaluate(model, heldout, labels=None, num_importance_samples=1000, seed=0, reference=None, task=None):
+def evaluate(
+    model, heldout, labels=None, num_importance_samples=1000, seed=0, reference=None, task=None, digits=True
+):
     """Measures a trained model on held-out data.
 
     Args:
@@ -68,6 +70,10 @@ def evaluate(model, heldout, labels=None, num_importance_samples=1000, seed=0, r
         reference: optional training images, for the real-data floor of FID.
         task: optional translation task dict (`train_a`, `train_b`) for the
             mean-image baselines of a translation model.
+        digits: whether the images are digits and label i means digit i (the
+            embedded data). False (your own data) skips the figures only the
+            digits classifier can judge: `label_accuracy` and the InfoGAN
+            code figures.
 
     Returns:
         dict of metric name -> float (and the protocol as a string).
@@ -106,9 +112,9 @@ def evaluate(model, heldout, labels=None, num_importance_samples=1000, seed=0, r
         results.update({f"test_{k}": float(v) for k, v in model.evaluate(ds, verbose=0, return_dict=True).items()})
     if model.can(GENERATE):
         results.update(sample_quality(model, x, seed=seed, reference=reference))
-    if model.can(CODES):
+    if model.can(CODES) and digits:
         results.update(code_metrics(model, x, labels, seed=seed))
-    if model.can(CONDITIONAL):
+    if model.can(CONDITIONAL) and digits:
         from kerasgen import metrics
 
         wanted = model.sample_labels(len(x), seed)

@@ -297,6 +297,9 @@ def prepare(
             overrides["label_groups"] = [
                 {"name": label_set, "labels": domains["names"], "multi_label": domains["multi_label"]}
             ]
+    classes = _class_folders(preset["model"], source) if source is not None else []
+    if classes and "num_classes" not in overrides:
+        overrides["num_classes"] = len(classes)  # one class per sub-folder of the user's data, not ten digits
     with scope():
         model = zoo.model_from_config(preset["model"], **overrides)
     if source is not None and image_shape is None:
@@ -330,6 +333,16 @@ def prepare(
             raise ValueError(f"Preset {name!r}: early_stopping watches the held-back validation_images; set both.")
         callbacks.append(keras.callbacks.EarlyStopping(restore_best_weights=True, **training["early_stopping"]))
     return Run(name, model, training, stream, dataset, steps, validation, callbacks, epochs, batch_size, seed)
+
+
+def _class_folders(model_config, source):
+    """The class folders of `source` when the recipe is a class-conditional model; else []."""
+    if not model_config.get("config", {}).get("num_classes") or str(source).startswith("tfds:"):
+        return []
+    try:
+        return data.class_names(source)
+    except (OSError, ValueError):
+        return []  # not a folder of class folders: the data checks that follow say what is wrong
 
 
 def _attributes_for(source, training):

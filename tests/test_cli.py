@@ -193,6 +193,14 @@ def test_conditional_and_translation_models_train_on_their_usual_layouts(tmp_pat
     assert cli.main(["train", "cdcgan", "--data", str(classes), "--out", out] + short) == 0
     with open(os.path.join(out, "run.json")) as f:
         assert json.load(f)["class_names"] == ["cat", "dog", "eel"]
+    from kerasgen import zoo
+
+    assert zoo.load_keras(os.path.join(out, "model.keras")).num_classes == 3  # the folders' classes, not 10 digits
+    # Scored on its own classes: FID and precision, but no digit-classifier label accuracy.
+    capsys.readouterr()
+    assert cli.main(["eval", os.path.join(out, "model.keras"), "--data", str(classes)]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert "label_accuracy" not in results and results["fid_digits"] > 0
 
     # CycleGAN: the two domains' folders (a folder holding trainA/ and trainB/
     # resolves to the same two, tests/test_data.py).
