@@ -203,5 +203,12 @@ def test_bad_inputs_are_clear_errors():
         model.fit(np.zeros((4, 16, 16, 1), "float32"), batch_size=4, epochs=1, verbose=0)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"must be in \[-1, 1\]"):
         model.fit(helpers.random_images(4, TINY["image_shape"]) * 50, batch_size=4, epochs=1, verbose=0)
+    # A dataset whose shape is known only when its batches arrive is checked then, with the same words.
+    wrong = tf.data.Dataset.from_generator(
+        lambda: iter([np.zeros((4, 16, 16, 1), "float32")]),
+        output_signature=tf.TensorSpec((None, None, None, 1), tf.float32),
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"expects images of shape \(None, 8, 8, 1\)"):
+        model.fit(wrong, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="dropout"):
         GAN(dropout=1.0, **{k: v for k, v in TINY.items()})

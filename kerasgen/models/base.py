@@ -352,14 +352,29 @@ class GenerativeModel(keras.Model):
     # -- images ---------------------------------------------------------------
 
     def check_image_shape(self, images, name="images"):
-        shape = tuple(images.shape)
+        """Raises for a batch whose static shape is not `(n,) + image_shape`.
+
+        Returns the run-time checks (a list of ops, empty when the static shape
+        is complete) of the dimensions a graph leaves unknown: Keras retraces
+        a step with relaxed shapes when later batches differ from the first.
+        """
         expected = (None,) + self.image_shape
-        if len(shape) != 4 or any(a is not None and a != b for a, b in zip(shape[1:], self.image_shape)):
-            raise ValueError(
-                f"{type(self).__name__} expects {name} of shape {expected} "
-                f"(image_shape={self.image_shape}); got shape {shape}. "
-                "kerasgen.data.dataset(source, model.image_shape) resizes and converts images."
-            )
+        problem = (
+            f"{type(self).__name__} expects {name} of shape {expected} (image_shape={self.image_shape}); got shape"
+        )
+        hint = "kerasgen.data.dataset(source, model.image_shape) resizes and converts images."
+        if images.shape.rank is not None:
+            shape = tuple(images.shape)
+            if len(shape) != 4 or any(a is not None and a != b for a, b in zip(shape[1:], self.image_shape)):
+                raise ValueError(f"{problem} {shape}. {hint}")
+            if None not in shape[1:]:
+                return []
+        actual = tf.shape(images)
+        padded = tf.concat([actual, tf.zeros([4], actual.dtype)], axis=0)[1:4]
+        right = tf.logical_and(
+            tf.equal(tf.size(actual), 4), tf.reduce_all(tf.equal(padded, tf.constant(self.image_shape, actual.dtype)))
+        )
+        return [assert_that(right, problem, actual, hint)]
 
     def prepare_images(self, images, name="images"):
         """Validates a batch and returns it as float32 in [-1, 1].
@@ -382,7 +397,8 @@ class GenerativeModel(keras.Model):
                         "value_range=(0, 1)), or value_range=(-1, 1) if they are already in [-1, 1]."
                     )
         images = tf.convert_to_tensor(images)
-        self.check_image_shape(images, name)
+        with tf.control_dependencies(self.check_image_shape(images, name)):
+            images = tf.identity(images)
         if images.dtype == tf.uint8:
             return tf.cast(images, tf.float32) / 127.5 - 1.0
         images = tf.cast(images, tf.float32)

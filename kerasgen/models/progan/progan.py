@@ -297,7 +297,7 @@ class ProGAN(GenerativeModel):
                     "model downscales them for the early stages): pad or resize them, e.g. with "
                     "kerasgen.data.dataset(source, model.image_shape)."
                 )
-        super().check_image_shape(images, name)
+        return super().check_image_shape(images, name)
 
     def train_step(self, data):
         stage = self._train_stage
