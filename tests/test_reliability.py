@@ -261,7 +261,9 @@ def test_float_images_in_0_1_are_not_read_as_minus_1_1():
 
     model = Autoencoder(image_shape=(8, 8, 1), latent_dim=2, filters=(4, 8), seed=0)
     photos = np.random.default_rng(0).uniform(0.0, 1.0, (2, 8, 8, 1)).astype("float32")
-    for method in (model.encode, model.reconstruct):
+    model.compile()
+    fit = lambda x: model.fit(x, batch_size=2, epochs=1, verbose=0)  # noqa: E731
+    for method in (model.encode, model.reconstruct, fit):
         with pytest.raises(
             ValueError, match=r"floats from 0\.0\d* to 0\.9\d* with no negative value.*value_range=\(0, 1\)"
         ):
@@ -270,3 +272,4 @@ def test_float_images_in_0_1_are_not_read_as_minus_1_1():
     np.testing.assert_allclose(converted, photos * 2 - 1, atol=1e-6)
     assert model.reconstruct(converted).shape == (2, 8, 8, 1)
     assert model.reconstruct((photos * 255).astype("uint8")).shape == (2, 8, 8, 1)
+    assert np.isfinite(fit(converted).history["loss"][0])

@@ -71,6 +71,24 @@ def assert_that(condition, *message):
     return tf.raw_ops.Assert(condition=condition, data=list(message), summarize=3)
 
 
+def check_not_unit_range(images, name="images"):
+    """Refuses a float array with no negative value and a positive one: [0, 1] images, or bright [-1, 1] ones?
+
+    Read as [-1, 1], [0, 1] images would be trained on as their bright half;
+    the caller says which they are with `kerasgen.data.as_model_images`.
+    """
+    array = np.asarray(images)
+    if array.dtype.kind == "f" and array.size and np.all(np.isfinite(array)):
+        low, high = float(array.min()), float(array.max())
+        if low >= 0.0 and 0.0 < high <= 1.0:
+            raise ValueError(
+                f"{name} are floats from {low:g} to {high:g} with no negative value: [0, 1] images, or "
+                "[-1, 1] images that happen to be bright? Models take [-1, 1] floats (or uint8); convert "
+                f"with kerasgen.data.as_model_images({name.split()[-1]}, model.image_shape, "
+                "value_range=(0, 1)), or value_range=(-1, 1) if they are already in [-1, 1]."
+            )
+
+
 class RunningMeans(keras.metrics.Metric):
     """Running means of several named values, held in two vector variables.
 
@@ -386,16 +404,7 @@ class GenerativeModel(keras.Model):
         be read as the bright half of [-1, 1].
         """
         if not tf.is_tensor(images):
-            array = np.asarray(images)
-            if array.dtype.kind == "f" and array.size and np.all(np.isfinite(array)):
-                low, high = float(array.min()), float(array.max())
-                if low >= 0.0 and 0.0 < high <= 1.0:
-                    raise ValueError(
-                        f"{name} are floats from {low:g} to {high:g} with no negative value: [0, 1] images, or "
-                        "[-1, 1] images that happen to be bright? Models take [-1, 1] floats (or uint8); convert "
-                        f"with kerasgen.data.as_model_images({name.split()[-1]}, model.image_shape, "
-                        "value_range=(0, 1)), or value_range=(-1, 1) if they are already in [-1, 1]."
-                    )
+            check_not_unit_range(images, name)
         images = tf.convert_to_tensor(images)
         with tf.control_dependencies(self.check_image_shape(images, name)):
             images = tf.identity(images)
@@ -501,6 +510,13 @@ class GenerativeModel(keras.Model):
         if self.total_steps is None:
             return learning_rate
         return LinearDecay(learning_rate, max(int(total_steps or self.total_steps), 1))
+
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`; numpy images are checked first, as `prepare_images` checks them (see there)."""
+        first = x[0] if isinstance(x, (tuple, list)) and x else x
+        if isinstance(first, np.ndarray):
+            check_not_unit_range(first, "images")
+        return super().fit(x, *args, **kwargs)
 
     def compile(self, total_steps=None, **kwargs):
         """Compiles with one optimizer per role of `optimizer_roles`.
