@@ -178,6 +178,12 @@ def to_model_range(images, value_range=None, name="images"):
         float32 numpy array of rank 4 in [-1, 1].
     """
     images = np.asarray(images)
+    if images.ndim == 3 and images.shape[-1] in (1, 3) and min(images.shape[:2]) >= 8:
+        # Read as n images of h x 1 or h x 3 pixels, it would train on strips.
+        raise ValueError(
+            f"{name} of shape {images.shape} looks like one image (height, width, channels), not a batch of "
+            f"{images.shape[0]} images {images.shape[2]} pixel(s) wide: give a batch axis, {name}[None]."
+        )
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4:

@@ -452,3 +452,13 @@ def test_csv_attribute_file(tmp_path):
     path.write_text("name,thick\na.png,1\n")
     with pytest.raises(ValueError, match="must start with a 'filename' column"):
         data.read_attributes(str(path))
+
+
+def test_one_image_without_a_batch_axis_is_refused_with_the_fix():
+    photo = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match=r"shape \(32, 32, 3\) looks like one image.*images\[None\]"):
+        data.dataset(photo, (32, 32, 3))
+    assert _first_batch(data.dataset(photo[None], (32, 32, 3), shuffle=False)).shape == (1, 32, 32, 3)
+    # A batch of one-channel images without the channel axis is still read as such.
+    gray = np.moveaxis(photo, -1, 0)  # three 32 x 32 one-channel images
+    assert _first_batch(data.dataset(gray, (32, 32, 1), shuffle=False)).shape == (3, 32, 32, 1)
