@@ -54,9 +54,7 @@ from kerasgen.models.base import (
 )
 
 
-def evaluate(
-    model, heldout, labels=None, num_importance_samples=1000, seed=0, reference=None, task=None, digits=True
-):
+def evaluate(model, heldout, labels=None, num_importance_samples=1000, seed=0, reference=None, task=None, digits=True):
     """Measures a trained model on held-out data.
 
     Args:

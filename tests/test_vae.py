@@ -125,6 +125,15 @@ def test_config_keras_and_saved_model_round_trips(tmp_path):
     model.fit(x, batch_size=4, epochs=1, verbose=0)
     helpers.assert_config_round_trip(model)
     helpers.assert_keras_round_trip(model, str(tmp_path / "vae.keras"), x, lambda m, v: m.reconstruct(v))
+    # In a new process, as the README says: Keras's own loader once kerasgen.models is imported.
+    import subprocess
+    import sys
+
+    code = (
+        f"import keras, kerasgen.models; print(type(keras.saving.load_model({str(tmp_path / 'vae.keras')!r})).__name__)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.stdout.strip() == "VAE", proc.stderr[-2000:]
     z = np.random.default_rng(0).normal(size=(7, 3)).astype("float32")
     names = helpers.assert_signatures(
         model,
