@@ -330,7 +330,13 @@ def load(name_or_path, weights="pretrained", compile=True, strategy=None, **over
         model = model_from_config(config, **overrides)
         model.build_for_weights()
         if weights_path is not None:
-            model.load_weights(weights_path)
+            try:
+                model.load_weights(weights_path)
+            except ValueError as e:
+                raise ValueError(
+                    f"The weights in {weights_path!r} do not fit the model of {name_or_path!r} "
+                    f"({type(model).__name__}, {model.count_params():,} parameters): {e}"
+                ) from e
         if compile:
             model.compile()
     return model

@@ -165,7 +165,7 @@ def test_recipe_without_weights_and_mismatched_weights(tmp_path):
     model = zoo.load("vae", weights=None, latent_dim=4)
     path = str(tmp_path / "small.weights.h5")
     model.save_weights(path)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"The weights in '.*small\.weights\.h5' do not fit the model of 'vae' \(VAE"):
         zoo.load("vae", weights=path)  # 4-d latents into a 16-d model
 
 
