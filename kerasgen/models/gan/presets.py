@@ -43,11 +43,12 @@ register_preset(
     # G at 1e-3 (the paper: 2e-4 for both networks), as InfoGAN's MNIST
     # recipe has it: FID 51.8 after 80 epochs at 2e-4, 40.1 after 80 and
     # 34.3 after 120 at 1e-3; with an EMA of G (not in the paper), 27.4
-    # after 200 and 23.2 after 360 (docs/models/dcgan.md).
+    # after 200, 23.2 after 360, 19.1 after 480, 17.8 after 540 and 600
+    # (docs/models/dcgan.md).
     training={
         "data": "mnist",
         "binarize": False,
-        "epochs": 360,
+        "epochs": 540,
         "batch_size": 64,
         "compile": {"generator_optimizer": {"class_name": "Adam", "config": {"learning_rate": 1e-3, "beta_1": 0.5}}},
         "seed": 0,
