@@ -255,6 +255,7 @@ CASES = {
             filters=2,
             discriminator_filters=2,
             place_patches=True,  # as the zoo entry
+            ema_decay=0.9,  # as the zoo entry
             seed=1,
         ),
         ("serving_default", "complete"),

@@ -261,3 +261,46 @@ def test_a_folder_of_images_smaller_than_the_patches_is_refused_before_training(
     with pytest.raises(ValueError, match=r"smaller than the 24 px patches.*tiny\.png \(30x20\)"):
         kerasgen.runs.prepare("part_to_whole_celeba_64", source=str(folder), epochs=1)
     assert sorted(os.listdir(folder)) == ["ok_0.png", "ok_1.png", "ok_2.png", "tiny.png"]
+
+
+def test_ema_averages_the_completing_networks_and_the_entry_ships_the_averages(tmp_path):
+    model = tiny(ema_decay=0.5, place_patches=True)
+    model.compile(generator_optimizer=keras.optimizers.SGD(0.5))
+    pairs = model.averaged_networks()
+    assert [network.name for network, _ in pairs] == [
+        model.patch_encoder.name,
+        model.mask_decoder.name,
+        model.image_generator.name,
+    ]
+    for network, average in pairs:
+        assert helpers.weights_equal(helpers.snapshot(network.weights), average.weights)
+        assert not average.trainable_variables
+    before = [helpers.snapshot(network.weights) for network, _ in pairs]
+    images = helpers.random_images(8, model.image_shape, seed=1)
+    model.fit(images, batch_size=8, epochs=1, verbose=0)
+    # After one generator step the warmed-up decay is min(0.5, (1 + 1) / (10 + 1)).
+    decay = min(0.5, 2 / 11)
+    for (network, average), old in zip(pairs, before):
+        assert not helpers.weights_equal(old, network.weights)
+        for b, v, e in zip(old, network.weights, average.weights):
+            want = decay * b + (1 - decay) * np.array(v) if v.trainable else np.array(v)
+            np.testing.assert_allclose(np.array(e), want, rtol=1e-5, atol=1e-7)
+
+    patches, _ = model.key_patches(images, seed=0)
+    latents = np.asarray(model.sample_latents(8, seed=0))
+    completed, masks = model.complete(patches, latents)
+    averaged = model.complete_tensors(tf.constant(patches), tf.constant(latents), averaged=True)
+    live = model.complete_tensors(tf.constant(patches), tf.constant(latents))
+    np.testing.assert_allclose(completed, averaged[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(masks, averaged[1].numpy(), atol=1e-6)
+    assert not np.allclose(completed, live[0].numpy(), atol=1e-4)
+
+    kerasgen.zoo.save_entry(model, str(tmp_path / "entry"), {"name": "entry"})
+    loaded = kerasgen.zoo.load(str(tmp_path / "entry"), compile=False)
+    assert loaded.ema_decay is None and not loaded.averaged_networks()
+    shipped = model.count_params() - sum(average.count_params() for _, average in pairs)
+    assert kerasgen.zoo.metadata(str(tmp_path / "entry"))["parameters"] == loaded.count_params() == shipped
+    np.testing.assert_allclose(loaded.complete(patches, latents)[0], completed, atol=1e-5)
+    assert helpers.weights_equal(helpers.snapshot(model.discriminator.weights), loaded.discriminator.weights)
+    with pytest.raises(ValueError, match="ema_decay"):
+        tiny(ema_decay=1.0)

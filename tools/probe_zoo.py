@@ -7,6 +7,8 @@ Usage:
         "early_stopping": {"monitor": "val_loss", "patience": 10}}' --epochs 200 --every 20
     python tools/probe_zoo.py infogan --epochs 300 --every 30
     python tools/probe_zoo.py stargan --epochs 10 --every 5 --show mae_translation_inverting,mae_same_domain
+    python tools/probe_zoo.py part_to_whole --epochs 350 --every 50 \
+        --ema 0.999 --ema-networks patch_encoder,mask_decoder,image_generator
 
 The figures are those of `kerasgen eval` (`kerasgen.evaluation.evaluate` on
 the held-out split): FID, precision and recall for a generating model and
@@ -21,8 +23,10 @@ import sys
 import time
 
 import keras
+import tensorflow as tf
 
 from kerasgen import evaluation, presets, runs, zoo
+from kerasgen.models.base import update_moving_average
 
 ALWAYS = ("fid_digits", "precision_digits", "recall_digits")
 
@@ -44,16 +48,70 @@ def check_shown(name, extra):
         raise SystemExit(f"--show: no figure named {', '.join(unknown)}; this entry has {', '.join(sorted(known))}.")
 
 
+class MovingAverage(keras.callbacks.Callback):
+    """Keeps an exponential moving average of some of the model's networks, updated after every step.
+
+    For measuring whether averaging the weights would help a family that has
+    no `ema_decay` of its own; the same update (and warm-up) as the GAN
+    family's `update_ema`.
+    """
+
+    def __init__(self, decay, network_names):
+        super().__init__()
+        self.decay, self.network_names = float(decay), list(network_names)
+        self.pairs = None
+
+    def on_train_begin(self, logs=None):
+        if self.pairs is None:
+            networks = [getattr(self.model, n) for n in self.network_names]
+            self.pairs = []
+            for network in networks:
+                average = keras.models.clone_model(network)
+                average.set_weights(network.get_weights())
+                self.pairs.append((average, network))
+            self.step = tf.Variable(0.0, trainable=False)
+            self._update = tf.function(self._update_all)
+
+    def _update_all(self):
+        for average, network in self.pairs:
+            update_moving_average(average, network, self.decay, step=self.step)
+        self.step.assign_add(1.0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update()
+
+    def swapped(self):
+        """Puts the averages in the networks' place; returns the weights to restore."""
+        saved = [network.get_weights() for _, network in self.pairs]
+        for average, network in self.pairs:
+            network.set_weights(average.get_weights())
+        return saved
+
+    def restore(self, saved):
+        for (_, network), weights in zip(self.pairs, saved):
+            network.set_weights(weights)
+
+
 class HeldoutFigures(keras.callbacks.Callback):
     """Prints the entry's target figures (and FID, precision, recall) every `every` epochs."""
 
-    def __init__(self, heldout, labels, names, every, extra=()):
+    def __init__(self, heldout, labels, names, every, extra=(), average=None):
         super().__init__()
         self.heldout, self.labels, self.names, self.every = heldout, labels, [*names, *extra], every
         self.extra = list(extra)
+        self.average = average
         self.start = time.time()
 
     def report(self, label):
+        self.report_one(label)
+        if self.average is not None and self.average.pairs is not None:
+            saved = self.average.swapped()
+            try:
+                self.report_one(f"{label}, EMA {self.average.decay}")
+            finally:
+                self.average.restore(saved)
+
+    def report_one(self, label):
         # Evaluation restarts the model's random streams from a fixed seed;
         # training then continues from where its streams were.
         states = self.model.random_state()
@@ -80,6 +138,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, required=True)
     parser.add_argument("--every", type=int, default=10, help="epochs between measurements")
     parser.add_argument("--show", default="", help="comma-separated figures to print besides the entry's targets")
+    parser.add_argument("--ema", type=float, default=None, help="also score an EMA of the networks, of this decay")
+    parser.add_argument("--ema-networks", default="", help="comma-separated attributes of the model to average")
     args = parser.parse_args(argv)
     names = [*ALWAYS, *(k for k in presets.get(args.name)["targets"] if k not in ALWAYS)]
     extra = [k for k in args.show.split(",") if k and k not in names]
@@ -91,8 +151,13 @@ def main(argv=None):
         epochs=args.epochs,
     )
     heldout, labels = runs.embedded_split(run.training, "test")
-    figures = HeldoutFigures(heldout, labels, names, args.every, extra)
-    history = run.fit([figures], verbose=0)
+    average = None
+    if args.ema is not None:
+        if not 0.0 < args.ema < 1.0 or not args.ema_networks:
+            raise SystemExit("--ema takes a decay in (0, 1) and needs --ema-networks.")
+        average = MovingAverage(args.ema, args.ema_networks.split(","))
+    figures = HeldoutFigures(heldout, labels, names, args.every, extra, average)
+    history = run.fit([c for c in (average, figures) if c is not None], verbose=0)
     figures.report(f"end of training, {len(history.epoch)} epochs")
     return 0
 

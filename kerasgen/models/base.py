@@ -484,15 +484,33 @@ class GenerativeModel(keras.Model):
             self.built = True
         return self
 
+    def averaged_networks(self):
+        """Pairs `(network, its moving average)` of the networks the model samples from through an EMA.
+
+        None by default; a family with `ema_decay` lists its averages here,
+        and `entry_model` ships them in place of the trained networks.
+        """
+        return []
+
     def entry_model(self):
         """The model a zoo entry ships: an uncompiled copy holding the weights that sample.
 
-        A family that samples from an average of its trained weights
-        overrides this to ship the average in place of the trained network.
+        With moving averages (`averaged_networks`), the entry holds the
+        averages in place of the trained networks and not both (its config
+        has `ema_decay` None): fine-tuning from it starts from the averaged
+        weights, as averaged checkpoints are usually published.
         """
-        twin = type(self).from_config(self.get_config())
+        pairs = self.averaged_networks()
+        config = self.get_config()
+        if pairs:
+            config = {**config, "ema_decay": None}
+        twin = type(self).from_config(config)
         twin.build_for_weights()
-        twin.set_weights(self.get_weights())
+        averaged = {id(v): a for network, average in pairs for v, a in zip(network.weights, average.weights)}
+        shipped = {id(v) for _, average in pairs for v in average.weights}
+        twin.set_weights(
+            [keras.ops.convert_to_numpy(averaged.get(id(v), v)) for v in self.weights if id(v) not in shipped]
+        )
         return twin
 
     # -- compile --------------------------------------------------------------

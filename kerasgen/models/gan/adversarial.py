@@ -393,22 +393,9 @@ class AdversarialModel(GenerativeModel):
         self.built = True
         return self
 
-    def entry_model(self):
-        """An uncompiled copy for a zoo entry; with `ema_decay`, the averaged generator is its generator.
-
-        The entry then holds what `generate` uses and not the live generator
-        beside it (half the file for a DCGAN), and its config has
-        `ema_decay` None. Fine-tuning from it starts from the averaged
-        weights, as averaged-generator checkpoints are usually published.
-        """
-        if self.ema_generator is None:
-            return super().entry_model()
-        twin = type(self).from_config({**self.get_config(), "ema_decay": None})
-        twin.build_for_weights()
-        averaged = {id(v): a for v, a in zip(self.generator.weights, self.ema_generator.weights)}
-        shipped = {id(v) for v in self.ema_generator.weights}
-        twin.set_weights([averaged.get(id(v), v).numpy() for v in self.weights if id(v) not in shipped])
-        return twin
+    def averaged_networks(self):
+        """`[(generator, ema_generator)]` with `ema_decay`; a zoo entry then ships the average as its generator."""
+        return [] if self.ema_generator is None else [(self.generator, self.ema_generator)]
 
     # -- config ---------------------------------------------------------------
 

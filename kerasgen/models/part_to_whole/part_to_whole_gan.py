@@ -5,10 +5,12 @@ import numpy as np
 import tensorflow as tf
 
 from kerasgen import data, distribute, losses
-from kerasgen.models.base import COMPLETE, GenerativeModel
+from kerasgen.models.base import COMPLETE, GenerativeModel, update_moving_average
 from kerasgen.models.part_to_whole import networks
 
 SPATIAL_LOSSES = ("l1", "bce")
+# The networks that draw a completion; with `ema_decay` each has a moving average.
+COMPLETING_NETWORKS = ("patch_encoder", "mask_decoder", "image_generator")
 
 
 @keras.saving.register_keras_serializable(package="kerasgen")
@@ -66,6 +68,10 @@ class PartToWholeGAN(GenerativeModel):
             through their codes.
         synchronized_batch_norm: BatchNorm statistics over the global batch
             under a multi-replica strategy.
+        ema_decay: None, or the decay in (0, 1) of an exponential moving
+            average of the encoder, mask decoder and generator, updated after
+            every step (with the GAN family's warm-up); `complete` and the
+            exported signature then use the averages. Not in the paper.
         seed: seed of the model's random draws and initializers.
         patch_encoder, mask_decoder, image_generator, discriminator: optional
             Keras models replacing the default networks (see `networks.py`
@@ -110,6 +116,7 @@ class PartToWholeGAN(GenerativeModel):
         informative_patches=True,
         place_patches=False,
         synchronized_batch_norm=False,
+        ema_decay=None,
         seed=None,
         patch_encoder=None,
         mask_decoder=None,
@@ -125,6 +132,8 @@ class PartToWholeGAN(GenerativeModel):
                 f"PartToWholeGAN needs an image height divisible by 2 (28, 32, 64, ...) and a width divisible "
                 f"by the same power of 2; got image_shape {self.image_shape}."
             )
+        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
+            raise ValueError(f"ema_decay must be None or in (0, 1); got {ema_decay}.")
         if int(num_patches) < 1:
             raise ValueError(f"num_patches must be a positive int; got {num_patches}.")
         self.num_patches = int(num_patches)
@@ -162,6 +171,15 @@ class PartToWholeGAN(GenerativeModel):
             discriminator,
             lambda: networks.discriminator(self.image_shape, self.discriminator_filters, seed, sync),
         )
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        if self.ema_decay is not None:
+            for name in COMPLETING_NETWORKS:
+                network = getattr(self, name)
+                average = keras.models.clone_model(network)
+                average.name = f"ema_{network.name}"
+                average.set_weights(network.get_weights())
+                average.trainable = False
+                setattr(self, f"ema_{name}", average)
         self.spatial_weight = 10.0
         self.appearance_weight = 10.0
         self.reconstruction_weight = 0.0
@@ -223,15 +241,36 @@ class PartToWholeGAN(GenerativeModel):
 
     # -- networks -------------------------------------------------------------
 
-    def complete_tensors(self, patches, latents, training=False):
-        """(images, masks `(n, H, W, K)`) for patches `(n, K) + patch_shape` and latents `(n, latent_dim)` (in graph)."""
+    def averaged_networks(self):
+        """`(network, moving average)` of the encoder, mask decoder and generator with `ema_decay`, else none."""
+        if self.ema_decay is None:
+            return []
+        return [(getattr(self, name), getattr(self, f"ema_{name}")) for name in COMPLETING_NETWORKS]
+
+    def completing_networks(self, averaged=False):
+        """The encoder, mask decoder and generator: their moving averages when `averaged` and `ema_decay` is set."""
+        prefix = "ema_" if averaged and self.ema_decay is not None else ""
+        return [getattr(self, prefix + name) for name in COMPLETING_NETWORKS]
+
+    def update_ema(self):
+        """Moves each average towards its network (after a generator step; see `update_moving_average`)."""
+        for network, average in self.averaged_networks():
+            update_moving_average(average, network, self.ema_decay, step=self.generator_optimizer.iterations)
+
+    def complete_tensors(self, patches, latents, training=False, averaged=False):
+        """(images, masks `(n, H, W, K)`) for patches `(n, K) + patch_shape` and latents `(n, latent_dim)` (in graph).
+
+        `averaged` draws with the moving averages when the model keeps them
+        (`complete` and the exported signature do; training does not).
+        """
+        patch_encoder, mask_decoder, image_generator = self.completing_networks(averaged)
         n = tf.shape(patches)[0]
         k = self.num_patches
         flat = tf.reshape(patches, (-1,) + self.patch_shape)
-        codes = tf.reshape(self.patch_encoder(flat, training=training), [n, k, self.code_dim])
+        codes = tf.reshape(patch_encoder(flat, training=training), [n, k, self.code_dim])
         pooled = tf.reduce_sum(codes, axis=1)
         own_and_pooled = tf.concat([codes, tf.repeat(pooled[:, None, :], k, axis=1)], axis=-1)
-        outputs = self.mask_decoder(tf.reshape(own_and_pooled, [n * k, 2 * self.code_dim]), training=training)
+        outputs = mask_decoder(tf.reshape(own_and_pooled, [n * k, 2 * self.code_dim]), training=training)
         features, masks = outputs[:-1], outputs[-1]
         height, width = self.image_shape[:2]
         masks = tf.transpose(tf.reshape(tf.cast(masks, tf.float32), [n, k, height, width]), [0, 2, 3, 1])
@@ -240,7 +279,7 @@ class PartToWholeGAN(GenerativeModel):
         if self.place_patches:
             # The masks are trained by the spatial and appearance losses only: no gradient through the drawing.
             guides.append(tf.concat(patches_at_masks(patches, tf.stop_gradient(masks)), axis=-1))
-        images = tf.cast(self.image_generator([code] + guides, training=training), tf.float32)
+        images = tf.cast(image_generator([code] + guides, training=training), tf.float32)
         return images, masks
 
     def judge(self, images, mask, training=False):
@@ -341,6 +380,7 @@ class PartToWholeGAN(GenerativeModel):
                 )
             g_terms = self.generator_loss(real, step)
         self.minimize("g_loss", self.generator_optimizer, g_tape, g_terms["g_loss"], g_vars)
+        self.update_ema()
         return self._report(d_loss, g_terms, real_logits, fake_logits)
 
     def test_step(self, data_):
@@ -436,7 +476,7 @@ class PartToWholeGAN(GenerativeModel):
         images, masks = [], []
         for i in range(0, n, int(batch_size)):
             x, m = self.complete_tensors(
-                tf.constant(patches[i : i + batch_size]), tf.constant(latents[i : i + batch_size])
+                tf.constant(patches[i : i + batch_size]), tf.constant(latents[i : i + batch_size]), averaged=True
             )
             images.append(x.numpy())
             masks.append(m.numpy())
@@ -475,7 +515,7 @@ class PartToWholeGAN(GenerativeModel):
 
     def export_signatures(self):
         def complete(patches, latents):
-            images, masks = self.complete_tensors(patches, latents)
+            images, masks = self.complete_tensors(patches, latents, averaged=True)
             return {"images": images, "masks": masks}
 
         spec = [
@@ -496,6 +536,7 @@ class PartToWholeGAN(GenerativeModel):
             informative_patches=self.informative_patches,
             place_patches=self.place_patches,
             synchronized_batch_norm=self.synchronized_batch_norm,
+            ema_decay=self.ema_decay,
         )
         return config
 
