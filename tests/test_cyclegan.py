@@ -348,3 +348,31 @@ def test_pretrained_entry_reproduces_its_recorded_figures():
         recipe_meta = kerasgen.zoo.metadata(os.path.join(helpers.REPO, "zoo", name))
         assert recipe_meta["weights"] is None and recipe_meta["image_shape"] == [256, 256, 3]
         assert recipe_meta["training"]["epochs"] == 200 and recipe_meta["training"]["batch_size"] == 1
+
+
+def test_ema_averages_both_generators_and_the_entry_ships_the_averages(tmp_path):
+    model = CycleGAN(ema_decay=0.5, **TINY)
+    model.compile(generator_optimizer=keras.optimizers.SGD(0.5))
+    pairs = model.averaged_networks()
+    assert [n.name for n, _ in pairs] == [model.generator_ab.name, model.generator_ba.name]
+    before = [helpers.snapshot(network.weights) for network, _ in pairs]
+    a, b = tiny_pair(4)
+    model.fit(tf.data.Dataset.from_tensors((a, b)), epochs=1, verbose=0)
+    decay = min(0.5, 2 / 11)  # the warmed-up decay after one generator step
+    for (network, average), old in zip(pairs, before):
+        assert not average.trainable_variables and not helpers.weights_equal(old, network.weights)
+        for w0, w, e in zip(old, network.weights, average.weights):
+            want = decay * w0 + (1 - decay) * np.array(w) if w.trainable else np.array(w)
+            np.testing.assert_allclose(np.array(e), want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model.translate(a), model.ema_generator_ab(a).numpy(), atol=1e-6)
+    np.testing.assert_allclose(model.translate(b, "b2a"), model.ema_generator_ba(b).numpy(), atol=1e-6)
+    assert not np.allclose(model.translate(a), model.generator_ab(a).numpy(), atol=1e-4)
+
+    kerasgen.zoo.save_entry(model, str(tmp_path / "entry"), {"name": "entry"})
+    loaded = kerasgen.zoo.load(str(tmp_path / "entry"), compile=False)
+    assert loaded.ema_decay is None and not loaded.averaged_networks()
+    assert loaded.count_params() == model.count_params()
+    np.testing.assert_allclose(loaded.translate(a), model.translate(a), atol=1e-5)
+    np.testing.assert_allclose(loaded.translate(b, "b2a"), model.translate(b, "b2a"), atol=1e-5)
+    with pytest.raises(ValueError, match="ema_decay"):
+        CycleGAN(ema_decay=0.0, **TINY)

@@ -62,6 +62,15 @@ def update_moving_average(average, network, decay, step=None):
             target.assign(value)
 
 
+def moving_average_copy(network, name):
+    """A frozen copy of `network` holding its current weights: where its moving average starts."""
+    average = keras.models.clone_model(network)
+    average.name = name
+    average.set_weights(network.get_weights())
+    average.trainable = False
+    return average
+
+
 def assert_that(condition, *message):
     """An Assert op: fails with `message` (strings and tensors) unless `condition`.
 

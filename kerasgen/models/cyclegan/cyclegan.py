@@ -7,7 +7,13 @@ from keras import ops
 
 from kerasgen import losses
 from kerasgen.images import rows_above
-from kerasgen.models.base import IMAGE_PAIRS, TRANSLATE, GenerativeModel
+from kerasgen.models.base import (
+    IMAGE_PAIRS,
+    TRANSLATE,
+    GenerativeModel,
+    moving_average_copy,
+    update_moving_average,
+)
 from kerasgen.models.cyclegan.image_pool import ImagePool
 from kerasgen.models.cyclegan.networks import patchgan_discriminator, resnet_generator
 
@@ -54,6 +60,10 @@ class CycleGAN(GenerativeModel):
             paper's 6 for images up to 128 px and 9 above.
         discriminator_layers: strided discriminator layers (3: 70x70 patches).
         pool_size: history pool capacity per direction (50; 0 disables it).
+        ema_decay: None, or the decay in (0, 1) of an exponential moving
+            average of both generators, updated after every generator step
+            (with the GAN family's warm-up); `translate` and the exported
+            signatures then use the averages. Not in the paper.
         seed: seed of the model's random draws (the pools).
         generator_ab, generator_ba, discriminator_a, discriminator_b:
             optional Keras models replacing the default networks.
@@ -83,6 +93,7 @@ class CycleGAN(GenerativeModel):
         num_residual_blocks=None,
         discriminator_layers=3,
         pool_size=50,
+        ema_decay=None,
         seed=None,
         generator_ab=None,
         generator_ba=None,
@@ -99,6 +110,9 @@ class CycleGAN(GenerativeModel):
         self.num_residual_blocks = int(num_residual_blocks)
         self.discriminator_layers = int(discriminator_layers)
         self.pool_size = int(pool_size)
+        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
+            raise ValueError(f"ema_decay must be None or in (0, 1); got {ema_decay}.")
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
         if min(self.filters, self.discriminator_filters, self.discriminator_layers) < 1 or self.num_residual_blocks < 0:
             raise ValueError(
                 "filters, discriminator_filters and discriminator_layers must be >= 1 and "
@@ -133,6 +147,9 @@ class CycleGAN(GenerativeModel):
         # pool_b holds past G(a) (fake B images for discriminator_b).
         self.pool_a = ImagePool(self.pool_size, self.image_shape, self.seed_generator, name="pool_a")
         self.pool_b = ImagePool(self.pool_size, self.image_shape, self.seed_generator, name="pool_b")
+        if self.ema_decay is not None:
+            self.ema_generator_ab = moving_average_copy(self.generator_ab, "ema_generator_ab")
+            self.ema_generator_ba = moving_average_copy(self.generator_ba, "ema_generator_ba")
         self.cycle_weight = 10.0
         self.identity_weight = 0.5
         self.built = True
@@ -252,6 +269,8 @@ class CycleGAN(GenerativeModel):
         self.minimize(
             "generator loss", self.generator_optimizer, tape, terms["generator_total"], self.generator_variables
         )
+        for network, average in self.averaged_networks():
+            update_moving_average(average, network, self.ema_decay, step=self.generator_optimizer.iterations)
         return terms, fake_a, fake_b
 
     def discriminator_step(self, real_a, real_b, fake_a, fake_b):
@@ -296,6 +315,17 @@ class CycleGAN(GenerativeModel):
     def call(self, images, training=False):
         return self.generator_ab(images, training=training)
 
+    def averaged_networks(self):
+        """`(generator, its moving average)` for G and F with `ema_decay`, else none."""
+        if self.ema_decay is None:
+            return []
+        return [(self.generator_ab, self.ema_generator_ab), (self.generator_ba, self.ema_generator_ba)]
+
+    def translator(self, direction):
+        """The network that translates in `direction`: G or F, their moving averages with `ema_decay`."""
+        prefix = "ema_" if self.ema_decay is not None else ""
+        return getattr(self, prefix + ("generator_ab" if direction == "a2b" else "generator_ba"))
+
     # -- inference ------------------------------------------------------------
 
     def translate(self, images, direction="a2b", batch_size=32):
@@ -312,7 +342,7 @@ class CycleGAN(GenerativeModel):
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}; got {direction!r}.")
         images = self.prepare_images(images)
-        network = self.generator_ab if direction == "a2b" else self.generator_ba
+        network = self.translator(direction)
         outs = [
             ops.convert_to_numpy(ops.cast(network(images[i : i + batch_size], training=False), "float32"))
             for i in range(0, int(images.shape[0]), int(batch_size))
@@ -335,10 +365,10 @@ class CycleGAN(GenerativeModel):
 
     def export_signatures(self):
         def translate_a2b(images):
-            return {"images": ops.cast(self.generator_ab(images, training=False), "float32")}
+            return {"images": ops.cast(self.translator("a2b")(images, training=False), "float32")}
 
         def translate_b2a(images):
-            return {"images": ops.cast(self.generator_ba(images, training=False), "float32")}
+            return {"images": ops.cast(self.translator("b2a")(images, training=False), "float32")}
 
         return {
             "serving_default": (translate_a2b, [self.image_spec()]),
@@ -355,5 +385,6 @@ class CycleGAN(GenerativeModel):
             num_residual_blocks=self.num_residual_blocks,
             discriminator_layers=self.discriminator_layers,
             pool_size=self.pool_size,
+            ema_decay=self.ema_decay,
         )
         return config

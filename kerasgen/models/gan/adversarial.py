@@ -22,7 +22,7 @@ import tensorflow as tf
 from keras import ops
 
 from kerasgen import losses
-from kerasgen.models.base import GENERATE, GenerativeModel, update_moving_average
+from kerasgen.models.base import GENERATE, GenerativeModel, moving_average_copy, update_moving_average
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
@@ -73,10 +73,7 @@ class AdversarialModel(GenerativeModel):
     def _finish_init(self):
         """Creates the EMA copy of the generator; call at the end of `__init__`."""
         if self.ema_decay is not None:
-            self.ema_generator = keras.models.clone_model(self.generator)
-            self.ema_generator.name = "ema_generator"
-            self.ema_generator.set_weights(self.generator.get_weights())
-            self.ema_generator.trainable = False
+            self.ema_generator = moving_average_copy(self.generator, "ema_generator")
         # Every variable exists now: the sub-networks are built functional models.
         self.built = True
 

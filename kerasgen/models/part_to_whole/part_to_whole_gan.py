@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasgen import data, distribute, losses
-from kerasgen.models.base import COMPLETE, GenerativeModel, update_moving_average
+from kerasgen.models.base import COMPLETE, GenerativeModel, moving_average_copy, update_moving_average
 from kerasgen.models.part_to_whole import networks
 
 SPATIAL_LOSSES = ("l1", "bce")
@@ -175,11 +175,7 @@ class PartToWholeGAN(GenerativeModel):
         if self.ema_decay is not None:
             for name in COMPLETING_NETWORKS:
                 network = getattr(self, name)
-                average = keras.models.clone_model(network)
-                average.name = f"ema_{network.name}"
-                average.set_weights(network.get_weights())
-                average.trainable = False
-                setattr(self, f"ema_{name}", average)
+                setattr(self, f"ema_{name}", moving_average_copy(network, f"ema_{network.name}"))
         self.spatial_weight = 10.0
         self.appearance_weight = 10.0
         self.reconstruction_weight = 0.0
