@@ -256,7 +256,7 @@ CASES = {
             filters=2,
             discriminator_filters=2,
             place_patches=True,  # as the zoo entry
-            ema_decay=0.9,  # as the zoo entry
+            ema_decay=0.9,  # the moving averages resume, mix and distribute too
             seed=1,
         ),
         ("serving_default", "complete"),
