@@ -26,7 +26,7 @@ import keras
 import tensorflow as tf
 
 from kerasgen import evaluation, presets, runs, zoo
-from kerasgen.models.base import update_moving_average
+from kerasgen.models.base import moving_average_copy, update_moving_average
 
 ALWAYS = ("fid_digits", "precision_digits", "recall_digits")
 
@@ -52,8 +52,8 @@ class MovingAverage(keras.callbacks.Callback):
     """Keeps an exponential moving average of some of the model's networks, updated after every step.
 
     For measuring whether averaging the weights would help a family that has
-    no `ema_decay` of its own; the same update (and warm-up) as the GAN
-    family's `update_ema`.
+    no `ema_decay` of its own; the same update (and warm-up) as the
+    models' `update_ema`.
     """
 
     def __init__(self, decay, network_names):
@@ -66,9 +66,7 @@ class MovingAverage(keras.callbacks.Callback):
             networks = [getattr(self.model, n) for n in self.network_names]
             self.pairs = []
             for network in networks:
-                average = keras.models.clone_model(network)
-                average.set_weights(network.get_weights())
-                self.pairs.append((average, network))
+                self.pairs.append((moving_average_copy(network, f"probe_ema_{network.name}"), network))
             self.step = tf.Variable(0.0, trainable=False)
             self._update = tf.function(self._update_all)
 

@@ -62,6 +62,15 @@ def update_moving_average(average, network, decay, step=None):
             target.assign(value)
 
 
+def checked_ema_decay(ema_decay):
+    """`ema_decay` as a float, or None; a decay outside (0, 1) is refused."""
+    if ema_decay is None:
+        return None
+    if not 0.0 < float(ema_decay) < 1.0:
+        raise ValueError(f"ema_decay must be None or in (0, 1); got {ema_decay}.")
+    return float(ema_decay)
+
+
 def moving_average_copy(network, name):
     """A frozen copy of `network` holding its current weights: where its moving average starts."""
     average = keras.models.clone_model(network)
@@ -500,6 +509,17 @@ class GenerativeModel(keras.Model):
         and `entry_model` ships them in place of the trained networks.
         """
         return []
+
+    def update_ema(self):
+        """average <- decay * average + (1 - decay) * weights for each pair of `averaged_networks`.
+
+        Call after the generator step. Buffers (BatchNorm statistics) are
+        copied. The warm-up (decay at most (1 + t) / (10 + t) after t
+        generator steps) keeps short runs from sampling a network still half
+        made of its random initial weights.
+        """
+        for network, average in self.averaged_networks():
+            update_moving_average(average, network, self.ema_decay, step=self.generator_optimizer.iterations)
 
     def entry_model(self):
         """The model a zoo entry ships: an uncompiled copy holding the weights that sample.

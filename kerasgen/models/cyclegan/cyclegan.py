@@ -11,8 +11,8 @@ from kerasgen.models.base import (
     IMAGE_PAIRS,
     TRANSLATE,
     GenerativeModel,
+    checked_ema_decay,
     moving_average_copy,
-    update_moving_average,
 )
 from kerasgen.models.cyclegan.image_pool import ImagePool
 from kerasgen.models.cyclegan.networks import patchgan_discriminator, resnet_generator
@@ -110,9 +110,7 @@ class CycleGAN(GenerativeModel):
         self.num_residual_blocks = int(num_residual_blocks)
         self.discriminator_layers = int(discriminator_layers)
         self.pool_size = int(pool_size)
-        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
-            raise ValueError(f"ema_decay must be None or in (0, 1); got {ema_decay}.")
-        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_decay = checked_ema_decay(ema_decay)
         if min(self.filters, self.discriminator_filters, self.discriminator_layers) < 1 or self.num_residual_blocks < 0:
             raise ValueError(
                 "filters, discriminator_filters and discriminator_layers must be >= 1 and "
@@ -269,8 +267,7 @@ class CycleGAN(GenerativeModel):
         self.minimize(
             "generator loss", self.generator_optimizer, tape, terms["generator_total"], self.generator_variables
         )
-        for network, average in self.averaged_networks():
-            update_moving_average(average, network, self.ema_decay, step=self.generator_optimizer.iterations)
+        self.update_ema()
         return terms, fake_a, fake_b
 
     def discriminator_step(self, real_a, real_b, fake_a, fake_b):

@@ -22,7 +22,7 @@ import tensorflow as tf
 from keras import ops
 
 from kerasgen import losses
-from kerasgen.models.base import GENERATE, GenerativeModel, moving_average_copy, update_moving_average
+from kerasgen.models.base import GENERATE, GenerativeModel, checked_ema_decay, moving_average_copy
 
 LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
@@ -64,10 +64,8 @@ class AdversarialModel(GenerativeModel):
         super().__init__(image_shape=image_shape, latent_dim=latent_dim, seed=seed, **kwargs)
         if latent_distribution not in LATENT_DISTRIBUTIONS:
             raise ValueError(f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}; got {latent_distribution!r}.")
-        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
-            raise ValueError(f"ema_decay must be None or in (0, 1); got {ema_decay}.")
         self.latent_distribution = latent_distribution
-        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_decay = checked_ema_decay(ema_decay)
         self.ema_generator = None
 
     def _finish_init(self):
@@ -276,18 +274,6 @@ class AdversarialModel(GenerativeModel):
                 **(extra_metrics or {}),
             }
         )
-
-    def update_ema(self):
-        """ema <- decay * ema + (1 - decay) * weights, with the decay warmed up over the first steps.
-
-        Buffers (BatchNorm statistics) are copied. The warm-up (decay at most
-        (1 + t) / (10 + t) after t generator steps) keeps short runs from
-        sampling a generator still half made of its random initial weights.
-        """
-        if self.ema_generator is not None:
-            update_moving_average(
-                self.ema_generator, self.generator, self.ema_decay, step=self.generator_optimizer.iterations
-            )
 
     # -- sampling -------------------------------------------------------------
 

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasgen import data, distribute, losses
-from kerasgen.models.base import COMPLETE, GenerativeModel, moving_average_copy, update_moving_average
+from kerasgen.models.base import COMPLETE, GenerativeModel, checked_ema_decay, moving_average_copy
 from kerasgen.models.part_to_whole import networks
 
 SPATIAL_LOSSES = ("l1", "bce")
@@ -132,8 +132,7 @@ class PartToWholeGAN(GenerativeModel):
                 f"PartToWholeGAN needs an image height divisible by 2 (28, 32, 64, ...) and a width divisible "
                 f"by the same power of 2; got image_shape {self.image_shape}."
             )
-        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
-            raise ValueError(f"ema_decay must be None or in (0, 1); got {ema_decay}.")
+        self.ema_decay = checked_ema_decay(ema_decay)
         if int(num_patches) < 1:
             raise ValueError(f"num_patches must be a positive int; got {num_patches}.")
         self.num_patches = int(num_patches)
@@ -171,7 +170,6 @@ class PartToWholeGAN(GenerativeModel):
             discriminator,
             lambda: networks.discriminator(self.image_shape, self.discriminator_filters, seed, sync),
         )
-        self.ema_decay = None if ema_decay is None else float(ema_decay)
         if self.ema_decay is not None:
             for name in COMPLETING_NETWORKS:
                 network = getattr(self, name)
@@ -247,11 +245,6 @@ class PartToWholeGAN(GenerativeModel):
         """The encoder, mask decoder and generator: their moving averages when `averaged` and `ema_decay` is set."""
         prefix = "ema_" if averaged and self.ema_decay is not None else ""
         return [getattr(self, prefix + name) for name in COMPLETING_NETWORKS]
-
-    def update_ema(self):
-        """Moves each average towards its network (after a generator step; see `update_moving_average`)."""
-        for network, average in self.averaged_networks():
-            update_moving_average(average, network, self.ema_decay, step=self.generator_optimizer.iterations)
 
     def complete_tensors(self, patches, latents, training=False, averaged=False):
         """(images, masks `(n, H, W, K)`) for patches `(n, K) + patch_shape` and latents `(n, latent_dim)` (in graph).
