@@ -112,6 +112,10 @@ def test_patches_of_another_size_are_resized_and_bad_patches_refused():
         tiny().compile(spatial_loss="l2")
     with pytest.raises(ValueError, match="reconstruction_weight must be >= 0"):
         tiny().compile(reconstruction_weight=-1.0)
+    with pytest.raises(ValueError, match="drawn_patch_weight must be >= 0"):
+        tiny(place_patches=True).compile(drawn_patch_weight=-1.0)
+    with pytest.raises(ValueError, match="needs a model built with place_patches=True"):
+        tiny().compile(drawn_patch_weight=1.0)
 
 
 def test_losses_match_their_closed_forms():
@@ -123,7 +127,17 @@ def test_losses_match_their_closed_forms():
     true_masks = tf.constant((rng.uniform(size=(2, 16, 16, 3)) > 0.7).astype("float32"))
     masks = tf.constant(rng.uniform(size=(2, 16, 16, 3)).astype("float32"))
     union, predicted_union = tf.reduce_max(true_masks, -1), tf.reduce_max(masks, -1)
-    step = dict(fake=fake, masks=masks, true_masks=true_masks, union=union, predicted_union=predicted_union)
+    drawn = tf.constant(rng.uniform(-1, 1, (2, 16, 16, 1)).astype("float32"))
+    coverage = tf.constant((rng.uniform(size=(2, 16, 16, 1)) > 0.5).astype("float32"))
+    step = dict(
+        fake=fake,
+        masks=masks,
+        true_masks=true_masks,
+        union=union,
+        predicted_union=predicted_union,
+        drawn=drawn,
+        coverage=coverage,
+    )
     terms = model.generator_loss(real, step, training=False)
     spatial = np.abs(masks.numpy() - true_masks.numpy()).mean(axis=(1, 2, 3))
     appearance = np.abs(
@@ -140,6 +154,14 @@ def test_losses_match_their_closed_forms():
         terms["g_loss"], terms["g_adv"] + 2.0 * spatial + 3.0 * appearance + 5.0 * whole, rtol=1e-5
     )
     assert model.get_compile_config()["reconstruction_weight"] == 5.0
+    # The drawn-patch term: L1 between the completion and the drawn patches, inside their boxes only.
+    model = tiny(place_patches=True)
+    model.compile(spatial_weight=2.0, appearance_weight=3.0, drawn_patch_weight=7.0)
+    terms = model.generator_loss(real, step, training=False)
+    kept = (np.abs(fake.numpy() - drawn.numpy()) * coverage.numpy()).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(terms["drawn_patch"], kept, rtol=1e-5)
+    np.testing.assert_allclose(terms["g_loss"], terms["g_adv"] + 2.0 * spatial + 3.0 * appearance + 7.0 * kept, rtol=1e-5)
+    assert model.get_compile_config()["drawn_patch_weight"] == 7.0
     model.compile(spatial_loss="bce")
     bce = model.generator_loss(real, step, training=False)["spatial"]
     t, m = true_masks.numpy(), masks.numpy()
@@ -210,6 +232,21 @@ def test_a_placing_generator_sees_the_given_pixels():
     np.testing.assert_allclose(generator(seen["inputs"]), images, atol=1e-5)
     blank = generator(seen["inputs"][:-1] + [tf.zeros_like(drawn)]).numpy()
     assert np.abs(blank - images).max() > 1e-3
+
+
+def test_the_drawn_patch_weight_makes_the_completion_keep_the_drawn_pixels():
+    rng = np.random.default_rng(6)
+    images = rng.uniform(-1, 1, (64, 16, 16, 1)).astype("float32")
+    kept = {}
+    for weight in (0.0, 50.0):
+        keras.utils.set_random_seed(0)
+        model = tiny(place_patches=True, filters=8)
+        # Masks that cover most of the image from the first step, so that patches are drawn.
+        model.mask_decoder.get_layer("mask").bias.assign([3.0])
+        model.compile(drawn_patch_weight=weight, generator_optimizer=keras.optimizers.Adam(2e-3, 0.5))
+        ds = tf.data.Dataset.from_tensor_slices(images).batch(32).repeat()
+        kept[weight] = model.fit(ds, steps_per_epoch=40, epochs=1, verbose=0).history["drawn_patch"][-1]
+    assert kept[50.0] < 0.75 * kept[0.0], kept
 
 
 def test_mask_boxes_and_the_baselines_on_known_cases():

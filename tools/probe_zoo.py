@@ -153,6 +153,12 @@ def main(argv=None):
     if args.ema is not None:
         if not 0.0 < args.ema < 1.0 or not args.ema_networks:
             raise SystemExit("--ema takes a decay in (0, 1) and needs --ema-networks.")
+        if getattr(run.model, "ema_decay", None) is not None:
+            # Its own averages are what the model scores: swapping the trained networks would change nothing.
+            raise SystemExit(
+                f"--ema: this model keeps its own moving average (ema_decay={run.model.ema_decay}), which is "
+                "what it is scored with; add --model '{\"ema_decay\": null}' to score a probe average instead."
+            )
         average = MovingAverage(args.ema, args.ema_networks.split(","))
     figures = HeldoutFigures(heldout, labels, names, args.every, extra, average)
     history = run.fit([c for c in (average, figures) if c is not None], verbose=0)

@@ -41,11 +41,15 @@ class PartToWholeGAN(GenerativeModel):
       BCE(D(G, M), 1) + lambda_spatial * |M^ - M|_1
       + lambda_appearance * |G M^ - x M|_1 (means over pixels), and, with
       `compile(reconstruction_weight=...)` (0 in the paper), that weight
-      times the L1 between the whole completion and x.
+      times the L1 between the whole completion and x, and, with
+      `compile(drawn_patch_weight=...)` (0 in the paper; `place_patches`
+      only), that weight times the L1 between the completion and the
+      patches where they are drawn.
 
     Metrics: `loss` (d_loss + g_loss), `d_loss`, `g_loss`, `g_adv`,
     `spatial` (the mask L1), `appearance` (the patch L1), `reconstruction`
-    (the whole-image L1 |G - x|), `d_real_accuracy`, `d_fake_accuracy`.
+    (the whole-image L1 |G - x|), `drawn_patch` (the L1 between G and the
+    drawn patches inside their boxes), `d_real_accuracy`, `d_fake_accuracy`.
 
     Args:
         image_shape: `(height, width, channels)`; height and width divisible by 2.
@@ -93,6 +97,7 @@ class PartToWholeGAN(GenerativeModel):
         "spatial",
         "appearance",
         "reconstruction",
+        "drawn_patch",
         "d_real_accuracy",
         "d_fake_accuracy",
     )
@@ -177,6 +182,7 @@ class PartToWholeGAN(GenerativeModel):
         self.spatial_weight = 10.0
         self.appearance_weight = 10.0
         self.reconstruction_weight = 0.0
+        self.drawn_patch_weight = 0.0
         self.spatial_loss = "l1"
         self.built = True
 
@@ -190,6 +196,7 @@ class PartToWholeGAN(GenerativeModel):
         appearance_weight=10.0,
         spatial_loss="l1",
         reconstruction_weight=0.0,
+        drawn_patch_weight=0.0,
         **kwargs,
     ):
         """Compiles with Adam(2e-4, beta_1=0.5) for both players (the reference's settings).
@@ -210,13 +217,28 @@ class PartToWholeGAN(GenerativeModel):
                 patches). A departure for completions that must keep the
                 source's identity (the `part_to_whole` entry's class
                 agreement), not only agree with the patches.
+            drawn_patch_weight: weight of an L1 between the completion and
+                the key patches inside the boxes where `place_patches` draws
+                them (0: the paper's objective). The paper's appearance loss
+                compares the completion under the *predicted* masks with the
+                image under the *true* ones, so a mask one pixel off pulls the
+                generator away from the pixels it was handed; this term asks
+                it to keep them where it puts them. Needs `place_patches`.
             **kwargs: passed to `keras.Model.compile`.
         """
         if spatial_loss not in SPATIAL_LOSSES:
             raise ValueError(f"spatial_loss must be one of {SPATIAL_LOSSES}; got {spatial_loss!r}.")
         if not float(reconstruction_weight) >= 0:
             raise ValueError(f"reconstruction_weight must be >= 0; got {reconstruction_weight}.")
+        if not float(drawn_patch_weight) >= 0:
+            raise ValueError(f"drawn_patch_weight must be >= 0; got {drawn_patch_weight}.")
+        if float(drawn_patch_weight) > 0 and not self.place_patches:
+            raise ValueError(
+                f"drawn_patch_weight={drawn_patch_weight} needs a model built with place_patches=True: "
+                "without it no patches are drawn into the completion."
+            )
         self.reconstruction_weight = float(reconstruction_weight)
+        self.drawn_patch_weight = float(drawn_patch_weight)
         self.spatial_weight, self.appearance_weight = float(spatial_weight), float(appearance_weight)
         self.spatial_loss = spatial_loss
         super().compile(
@@ -227,6 +249,7 @@ class PartToWholeGAN(GenerativeModel):
             appearance_weight=self.appearance_weight,
             spatial_loss=spatial_loss,
             reconstruction_weight=self.reconstruction_weight,
+            drawn_patch_weight=self.drawn_patch_weight,
         )
 
     def default_optimizer(self, role):
@@ -306,7 +329,12 @@ class PartToWholeGAN(GenerativeModel):
         patches, true_masks = self.training_patches(real)
         latents = self.normal_noise(tf.stack([tf.shape(real)[0], self.latent_dim]), distribution="uniform")
         fake, masks = self.complete_tensors(patches, latents, training=training)
+        drawn, coverage = (
+            patches_at_masks(patches, tf.stop_gradient(masks)) if self.place_patches else (fake, tf.zeros_like(fake))
+        )
         return {
+            "drawn": drawn,
+            "coverage": coverage,
             "fake": fake,
             "masks": masks,
             "true_masks": true_masks,
@@ -328,7 +356,7 @@ class PartToWholeGAN(GenerativeModel):
         return fake_term + composite, real_logits, fake_logits
 
     def generator_loss(self, real, step, training=True):
-        """Per-example G terms: adversarial, spatial (mask), appearance (patch L1), whole-image L1, and their weighted sum."""
+        """Per-example G terms: adversarial, spatial, appearance, whole-image L1, drawn-patch L1, and their weighted sum."""
         adversarial = losses.modified_generator_loss(
             self.judge(step["fake"], step["union"], training), per_example=True
         )
@@ -340,11 +368,13 @@ class PartToWholeGAN(GenerativeModel):
         generated_parts = step["fake"] * step["predicted_union"][..., None]
         appearance = tf.reduce_mean(tf.abs(generated_parts - real * step["union"][..., None]), axis=[1, 2, 3])
         reconstruction = tf.reduce_mean(tf.abs(step["fake"] - real), axis=[1, 2, 3])
+        drawn_patch = tf.reduce_mean(tf.abs(step["fake"] - step["drawn"]) * step["coverage"], axis=[1, 2, 3])
         total = (
             adversarial
             + self.spatial_weight * spatial
             + self.appearance_weight * appearance
             + self.reconstruction_weight * reconstruction
+            + self.drawn_patch_weight * drawn_patch
         )
         return {
             "g_loss": total,
@@ -352,6 +382,7 @@ class PartToWholeGAN(GenerativeModel):
             "spatial": spatial,
             "appearance": appearance,
             "reconstruction": reconstruction,
+            "drawn_patch": drawn_patch,
         }
 
     def train_step(self, data_):
