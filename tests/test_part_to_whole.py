@@ -160,7 +160,9 @@ def test_losses_match_their_closed_forms():
     terms = model.generator_loss(real, step, training=False)
     kept = (np.abs(fake.numpy() - drawn.numpy()) * coverage.numpy()).mean(axis=(1, 2, 3))
     np.testing.assert_allclose(terms["drawn_patch"], kept, rtol=1e-5)
-    np.testing.assert_allclose(terms["g_loss"], terms["g_adv"] + 2.0 * spatial + 3.0 * appearance + 7.0 * kept, rtol=1e-5)
+    np.testing.assert_allclose(
+        terms["g_loss"], terms["g_adv"] + 2.0 * spatial + 3.0 * appearance + 7.0 * kept, rtol=1e-5
+    )
     assert model.get_compile_config()["drawn_patch_weight"] == 7.0
     model.compile(spatial_loss="bce")
     bce = model.generator_loss(real, step, training=False)["spatial"]
