@@ -328,11 +328,20 @@ def stargan_textbook_step(g, d, n_critic=5):
 
 
 def part_to_whole_textbook_step(
-    encoder, masker, generator, discriminator, num_patches, patch_size, latent_dim, place_patches=False
+    encoder,
+    masker,
+    generator,
+    discriminator,
+    num_patches,
+    patch_size,
+    latent_dim,
+    place_patches=False,
+    reconstruction_weight=0.0,
+    drawn_patch_weight=0.0,
 ):
     """The part-to-whole step as the reference code writes it: crop patches, D on the real image, the
     fake and the two composites, then the encoder, mask decoder and generator on the adversarial,
-    mask and appearance losses (the zoo entry's weights), two Adams."""
+    mask and appearance losses (the zoo entry's weights) and the entry's two extra L1 terms, two Adams."""
     from kerasgen.models.part_to_whole.part_to_whole_gan import patches_at_masks
 
     g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.999)
@@ -361,7 +370,8 @@ def part_to_whole_textbook_step(
             feats = [tf.reduce_sum(tf.reshape(f, tf.concat([[n, k], tf.shape(f)[1:]], 0)), 1) for f in outs[:-1]]
             predicted = tf.transpose(tf.reshape(tf.cast(outs[-1], tf.float32), (n, k, height, width)), (0, 2, 3, 1))
             if place_patches:  # the patches drawn where the masks put them, the generator's last input
-                feats.append(tf.concat(patches_at_masks(patches, tf.stop_gradient(predicted)), -1))
+                drawn, coverage = patches_at_masks(patches, tf.stop_gradient(predicted))
+                feats.append(tf.concat([drawn, coverage], -1))
             fake = tf.cast(
                 generator([tf.concat([tf.cast(pooled, tf.float32), z], -1)] + feats, training=True), tf.float32
             )
@@ -387,6 +397,9 @@ def part_to_whole_textbook_step(
             spatial = -tf.reduce_mean(masks * tf.math.log(clipped) + (1 - masks) * tf.math.log(1 - clipped))
             appearance = tf.reduce_mean(tf.abs(fake * tf.reduce_max(predicted, -1)[..., None] - x * union[..., None]))
             g_loss = bce(tf.ones_like(g_adv), g_adv) + 10.0 * spatial + 100.0 * appearance
+            g_loss += reconstruction_weight * tf.reduce_mean(tf.abs(fake - x))
+            if place_patches:
+                g_loss += drawn_patch_weight * tf.reduce_mean(tf.abs(fake - drawn) * coverage)
         g_opt.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
         return d_loss
 
@@ -639,7 +652,8 @@ def cases_part_to_whole(batch_size):
     """The `part_to_whole` zoo entry's networks (28 px, 3 patches of 12 px) on MNIST-5k, batch 64."""
     config = kerasgen.presets.get("part_to_whole")["model"]["config"]
     model = kerasgen.zoo.model_from_config({"class_name": "PartToWholeGAN", "config": config})
-    model.compile(**kerasgen.presets.get("part_to_whole")["training"]["compile"], **COMPILE_KWARGS)
+    compile_args = kerasgen.presets.get("part_to_whole")["training"]["compile"]
+    model.compile(**compile_args, **COMPILE_KWARGS)
     twin = kerasgen.zoo.model_from_config({"class_name": "PartToWholeGAN", "config": config})
     step = part_to_whole_textbook_step(
         twin.patch_encoder,
@@ -650,6 +664,8 @@ def cases_part_to_whole(batch_size):
         twin.patch_size[0],
         twin.latent_dim,
         twin.place_patches,
+        compile_args.get("reconstruction_weight", 0.0),
+        compile_args.get("drawn_patch_weight", 0.0),
     )
     return [Case("part_to_whole 28px", model, mnist_batches(64), step, 64)]
 
