@@ -275,6 +275,16 @@ class PartToWholeGAN(GenerativeModel):
         `averaged` draws with the moving averages when the model keeps them
         (`complete` and the exported signature do; training does not).
         """
+        images, masks, _ = self.complete_and_draw(patches, latents, training, averaged)
+        return images, masks
+
+    def complete_and_draw(self, patches, latents, training=False, averaged=False):
+        """`complete_tensors`' (images, masks) and the drawing the generator was given.
+
+        The drawing is `patches_at_masks`' (canvas, coverage) with
+        `place_patches`, None without it; training scores the completion
+        against it (`drawn_patch_weight`).
+        """
         patch_encoder, mask_decoder, image_generator = self.completing_networks(averaged)
         n = tf.shape(patches)[0]
         k = self.num_patches
@@ -288,11 +298,13 @@ class PartToWholeGAN(GenerativeModel):
         masks = tf.transpose(tf.reshape(tf.cast(masks, tf.float32), [n, k, height, width]), [0, 2, 3, 1])
         guides = [tf.reduce_sum(tf.reshape(f, tf.concat([[n, k], tf.shape(f)[1:]], 0)), axis=1) for f in features]
         code = tf.concat([tf.cast(pooled, tf.float32), tf.cast(latents, tf.float32)], axis=-1)
+        drawing = None
         if self.place_patches:
             # The masks are trained by the spatial and appearance losses only: no gradient through the drawing.
-            guides.append(tf.concat(patches_at_masks(patches, tf.stop_gradient(masks)), axis=-1))
+            drawing = patches_at_masks(patches, tf.stop_gradient(masks))
+            guides.append(tf.concat(drawing, axis=-1))
         images = tf.cast(image_generator([code] + guides, training=training), tf.float32)
-        return images, masks
+        return images, masks, drawing
 
     def judge(self, images, mask, training=False):
         """D's logits `(n,)` for images with the union `(n, H, W)` of the true patch masks."""
@@ -328,10 +340,9 @@ class PartToWholeGAN(GenerativeModel):
         """One step's patches and completions: a dict of the true and predicted masks (each and their union) and the fakes."""
         patches, true_masks = self.training_patches(real)
         latents = self.normal_noise(tf.stack([tf.shape(real)[0], self.latent_dim]), distribution="uniform")
-        fake, masks = self.complete_tensors(patches, latents, training=training)
-        drawn, coverage = (
-            patches_at_masks(patches, tf.stop_gradient(masks)) if self.place_patches else (fake, tf.zeros_like(fake))
-        )
+        fake, masks, drawing = self.complete_and_draw(patches, latents, training=training)
+        # Without place_patches nothing is drawn: an empty coverage makes the drawn-patch term 0.
+        drawn, coverage = drawing if drawing is not None else (fake, tf.zeros_like(fake))
         return {
             "drawn": drawn,
             "coverage": coverage,
