@@ -387,6 +387,40 @@ def cycle_consistency_loss(real, reconstructed, per_example=False):
     return _reduce(per, per_example)
 
 
+def structure_loss(source, translated, signed=True, per_example=False):
+    """Structure loss: 1 - the correlation of two images' pixels, per example.
+
+    The correlation sigma_xy / (sigma_x sigma_y) over each example's pixels
+    and channels is the structure term of SSIM (Wang et al. 2004) taken over
+    the whole image: 1 when the translation is an increasing affine function
+    of the source, whatever its brightness and contrast. `signed=False` uses
+    its absolute value, so a reversed contrast (dark ink on light paper)
+    counts as the same structure.
+
+    Args:
+        source: the images translated.
+        translated: their translations, same shape.
+        signed: ask for positive correlation, or for either sign.
+        per_example: return the float32 per-example vector instead of the
+            global-batch average.
+
+    Example:
+
+    ```python
+    structure = structure_loss(x, generator(x), signed=False)
+    ```
+    """
+    a = tf.cast(source, "float32")
+    b = tf.cast(translated, "float32")
+    a = tf.reshape(a, [tf.shape(a)[0], -1])
+    b = tf.reshape(b, [tf.shape(b)[0], -1])
+    a = a - tf.reduce_mean(a, axis=1, keepdims=True)
+    b = b - tf.reduce_mean(b, axis=1, keepdims=True)
+    norms = tf.sqrt(tf.reduce_sum(tf.square(a), 1) * tf.reduce_sum(tf.square(b), 1) + 1e-8)
+    correlation = tf.reduce_sum(a * b, axis=1) / norms
+    return _reduce(1.0 - (correlation if signed else tf.abs(correlation)), per_example)
+
+
 def identity_loss(real, same, per_example=False):
     """Identity-mapping L1 loss: mean |real - same|, e.g. same = G(y) for y in Y.
 

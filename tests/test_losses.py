@@ -263,6 +263,26 @@ def test_l1_image_losses(fn):
     assert float(fn(real, real)) == 0.0
 
 
+def test_structure_loss_is_one_minus_the_pixel_correlation():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, size=(4, 5, 5, 2)).astype("float32")
+    y = rng.uniform(-1, 1, size=(4, 5, 5, 2)).astype("float32")
+    # Brightness and contrast do not count: an increasing affine map keeps the structure.
+    assert float(losses.structure_loss(x, 0.5 * x - 0.2)) == pytest.approx(0.0, abs=1e-5)
+    # A reversed contrast has correlation -1: loss 2 signed, 0 unsigned.
+    np.testing.assert_allclose(losses.structure_loss(x, -x, per_example=True), 2.0, atol=1e-5)
+    np.testing.assert_allclose(losses.structure_loss(x, -x, signed=False, per_example=True), 0.0, atol=1e-5)
+    flat_x, flat_y = x.reshape(4, -1), y.reshape(4, -1)
+    expected = 1 - np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(flat_x, flat_y)])
+    per = losses.structure_loss(x, tf.constant(y, "bfloat16"), per_example=True)
+    assert per.dtype == tf.float32 and per.shape == (4,)
+    np.testing.assert_allclose(per, expected, atol=1e-2)
+    np.testing.assert_allclose(float(losses.structure_loss(x, y)), expected.mean(), atol=1e-2)
+    np.testing.assert_allclose(
+        losses.structure_loss(x, y, signed=False, per_example=True), 1 - np.abs(1 - expected), atol=1e-2
+    )
+
+
 def test_get_returns_families_and_passes_callables():
     g, d = losses.get("hinge")
     assert g is losses.hinge_generator_loss

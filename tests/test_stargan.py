@@ -156,6 +156,29 @@ def test_identity_term_is_the_l1_of_translating_into_the_own_domain_and_adds_to_
     np.testing.assert_allclose(weighted["g_loss"] - plain["g_loss"], 5.0 * expected, rtol=1e-4, atol=1e-5)
 
 
+def test_structure_term_is_one_minus_the_absolute_correlation_and_adds_to_g_loss():
+    model = StarGAN(labels=3, multi_label=False, seed=0, **TINY)
+    with pytest.raises(ValueError, match="structure_weight"):
+        model.compile(structure_weight=-1.0)
+    x = tf.constant(helpers.random_images(8, model.image_shape))
+    vectors, sets = model.label_vectors(np.arange(8) % 3)
+    targets, target_sets = model.shuffled_targets(vectors, sets)
+    fake = model.generator([x, model.conditions(targets, target_sets)], training=False).numpy()
+    flat_x, flat_fake = x.numpy().reshape(8, -1), fake.reshape(8, -1)
+    expected = 1 - np.abs([np.corrcoef(a, b)[0, 1] for a, b in zip(flat_x, flat_fake)])
+    model.compile()
+    assert model.structure_weight == 0.0
+    plain = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
+    np.testing.assert_allclose(plain["structure"], expected, atol=1e-4)
+    model.compile(structure_weight=5.0)
+    assert model.get_compile_config()["structure_weight"] == 5.0
+    weighted = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
+    np.testing.assert_allclose(weighted["g_loss"] - plain["g_loss"], 5.0 * expected, rtol=1e-4, atol=1e-4)
+    # In training the term is logged only when it is weighted.
+    model.compile()
+    assert "structure" not in model.generator_terms(x, vectors, sets, targets, target_sets, training=True)
+
+
 def test_classification_loss_matches_the_closed_forms_and_ignores_the_unknown_set():
     model = StarGAN(label_groups=TWO_SETS, **TINY)
     logits = tf.constant(np.random.default_rng(0).normal(size=(4, 7)), tf.float32)

@@ -78,11 +78,14 @@ class StarGAN(GenerativeModel):
     - D minimizes -D_src(x) + D_src(G(x, c')) + lambda_gp * GP
       + lambda_cls * CE(D_cls(x), c),
     - G minimizes -D_src(G(x, c')) + lambda_cls * CE(D_cls(G(x, c')), c')
-      + lambda_rec * |x - G(G(x, c') + n, c)|_1 + lambda_id * |x - G(x, c)|_1,
+      + lambda_rec * |x - G(G(x, c') + n, c)|_1 + lambda_id * |x - G(x, c)|_1
+      + lambda_s * (1 - |corr(x, G(x, c'))|),
 
     where c are the image's labels, c' the target labels, n Gaussian noise
     of standard deviation `rec_noise` (0 in the paper), lambda_id the weight
-    of CycleGAN's identity term (`identity_weight`, 0 in the paper), GP the WGAN-GP
+    of CycleGAN's identity term (`identity_weight`, 0 in the paper), lambda_s
+    that of a structure term (`structure_weight`, 0 in the paper; corr is
+    the correlation of an image's pixels with its translation's), GP the WGAN-GP
     penalty, and CE softmax cross-entropy for a one-of-N label set or the
     sum of per-attribute sigmoid cross-entropies for a multi-label set.
 
@@ -100,8 +103,8 @@ class StarGAN(GenerativeModel):
 
     Metrics: `loss` (D's objective, which every step updates), `d_loss`, `d_adv`,
     `d_cls`, `gradient_penalty`, and on G steps `g_loss`, `g_adv`, `g_cls`,
-    `reconstruction`, and `identity` (when `identity_weight` > 0, and in
-    `evaluate`).
+    `reconstruction`, and `identity` and `structure` (when their weights
+    are > 0, and in `evaluate`).
 
     The defaults are the paper's CelebA model: 128 px, 64 filters, 6
     residual blocks, a 6-layer discriminator, five attributes. `compile()`
@@ -150,6 +153,7 @@ class StarGAN(GenerativeModel):
         "g_cls",
         "reconstruction",
         "identity",
+        "structure",
     )
     capabilities = frozenset({TRANSLATE})
     batch_structure = DOMAIN_IMAGES
@@ -211,6 +215,7 @@ class StarGAN(GenerativeModel):
         self.gp_weight = 10.0
         self.rec_noise = 0.0
         self.identity_weight = 0.0
+        self.structure_weight = 0.0
         self.n_critic = 5
         self.learning_rate = 1e-4
         self.built = True
@@ -229,6 +234,7 @@ class StarGAN(GenerativeModel):
         gp_weight=10.0,
         rec_noise=0.0,
         identity_weight=0.0,
+        structure_weight=0.0,
         **kwargs,
     ):
         """Compiles with the paper's recipe unless told otherwise.
@@ -257,6 +263,11 @@ class StarGAN(GenerativeModel):
                 |x - G(x, c)|_1, G asked for the domain the image is
                 already in (0, the paper). A departure that makes G read c
                 against the image: what to keep, not only what to change.
+            structure_weight: weight of a structure term
+                1 - |corr(x, G(x, c'))| over each image's pixels (SSIM's
+                structure term, either sign of contrast accepted): the
+                translation must keep the input's shape (0, the paper; a
+                departure).
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
         if int(n_critic) < 1:
@@ -272,6 +283,9 @@ class StarGAN(GenerativeModel):
         if not float(identity_weight) >= 0:
             raise ValueError(f"identity_weight must be >= 0; got {identity_weight}.")
         self.identity_weight = float(identity_weight)
+        if not float(structure_weight) >= 0:
+            raise ValueError(f"structure_weight must be >= 0; got {structure_weight}.")
+        self.structure_weight = float(structure_weight)
         super().compile(
             generator_optimizer=generator_optimizer,
             discriminator_optimizer=discriminator_optimizer,
@@ -286,6 +300,7 @@ class StarGAN(GenerativeModel):
             gp_weight=self.gp_weight,
             rec_noise=self.rec_noise,
             identity_weight=self.identity_weight,
+            structure_weight=self.structure_weight,
         )
 
     def default_optimizer(self, role):
@@ -424,12 +439,16 @@ class StarGAN(GenerativeModel):
         scores, logits = self.discriminator(fake, training=training)
         adversarial = -_patch_means(scores)
         classification = self.classification_loss(tf.cast(logits, tf.float32), target_vectors, target_sets)
+        translated = fake
         if training and self.rec_noise > 0:
             fake = fake + tf.cast(self.rec_noise * self.normal_noise(tf.shape(fake)), fake.dtype)
         reconstructed = self.generator([fake, own], training=training)
         reconstruction = losses.cycle_consistency_loss(real, reconstructed, per_example=True)
         total = adversarial + self.cls_weight * classification + self.rec_weight * reconstruction
         terms = {"g_adv": adversarial, "g_cls": classification, "reconstruction": reconstruction}
+        if self.structure_weight > 0 or not training:
+            terms["structure"] = losses.structure_loss(real, translated, signed=False, per_example=True)
+            total = total + self.structure_weight * terms["structure"]
         if self.identity_weight > 0 or not training:
             identity = losses.cycle_consistency_loss(
                 real, self.generator([real, own], training=training), per_example=True
