@@ -137,46 +137,47 @@ def test_reconstruction_noise_reaches_the_second_pass_in_training_only():
     np.testing.assert_allclose(seen[3], generator([x, model.conditions(targets, target_sets)]), atol=1e-5)
 
 
-def test_identity_term_is_the_l1_of_translating_into_the_own_domain_and_adds_to_g_loss():
+def _identity_term(x, own, fake):
+    return np.abs(x - own).mean(axis=(1, 2, 3))
+
+
+def _structure_term(x, own, fake):
+    flat_x, flat_fake = x.reshape(len(x), -1), fake.reshape(len(x), -1)
+    return 1 - np.abs([np.corrcoef(a, b)[0, 1] for a, b in zip(flat_x, flat_fake)])
+
+
+@pytest.mark.parametrize(
+    "option, term, closed_form, tolerance, loss_atol",
+    [
+        # CycleGAN's identity L1, G asked for the domain the image is already in.
+        ("identity_weight", "identity", _identity_term, dict(rtol=1e-5), 1e-5),
+        # 1 - |corr(x, G(x, c'))| over each image's pixels.
+        ("structure_weight", "structure", _structure_term, dict(atol=1e-4), 1e-4),
+    ],
+)
+def test_optional_generator_terms_match_their_closed_forms_and_add_to_g_loss(
+    option, term, closed_form, tolerance, loss_atol
+):
     model = StarGAN(labels=3, multi_label=False, seed=0, **TINY)
-    with pytest.raises(ValueError, match="identity_weight"):
-        model.compile(identity_weight=-1.0)
+    with pytest.raises(ValueError, match=option):
+        model.compile(**{option: -1.0})
     x = tf.constant(helpers.random_images(8, model.image_shape))
     vectors, sets = model.label_vectors(np.arange(8) % 3)
     targets, target_sets = model.shuffled_targets(vectors, sets)
-    own = model.generator([x, model.conditions(vectors, sets)], training=False)
-    expected = np.abs(x.numpy() - own.numpy()).mean(axis=(1, 2, 3))
-    model.compile()
-    assert model.identity_weight == 0.0
-    plain = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
-    np.testing.assert_allclose(plain["identity"], expected, rtol=1e-5)
-    model.compile(identity_weight=5.0)
-    assert model.get_compile_config()["identity_weight"] == 5.0
-    weighted = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
-    np.testing.assert_allclose(weighted["g_loss"] - plain["g_loss"], 5.0 * expected, rtol=1e-4, atol=1e-5)
-
-
-def test_structure_term_is_one_minus_the_absolute_correlation_and_adds_to_g_loss():
-    model = StarGAN(labels=3, multi_label=False, seed=0, **TINY)
-    with pytest.raises(ValueError, match="structure_weight"):
-        model.compile(structure_weight=-1.0)
-    x = tf.constant(helpers.random_images(8, model.image_shape))
-    vectors, sets = model.label_vectors(np.arange(8) % 3)
-    targets, target_sets = model.shuffled_targets(vectors, sets)
+    own = model.generator([x, model.conditions(vectors, sets)], training=False).numpy()
     fake = model.generator([x, model.conditions(targets, target_sets)], training=False).numpy()
-    flat_x, flat_fake = x.numpy().reshape(8, -1), fake.reshape(8, -1)
-    expected = 1 - np.abs([np.corrcoef(a, b)[0, 1] for a, b in zip(flat_x, flat_fake)])
+    expected = closed_form(x.numpy(), own, fake)
     model.compile()
-    assert model.structure_weight == 0.0
+    assert getattr(model, option) == 0.0
     plain = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
-    np.testing.assert_allclose(plain["structure"], expected, atol=1e-4)
-    model.compile(structure_weight=5.0)
-    assert model.get_compile_config()["structure_weight"] == 5.0
+    np.testing.assert_allclose(plain[term], expected, **tolerance)
+    model.compile(**{option: 5.0})
+    assert model.get_compile_config()[option] == 5.0
     weighted = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
-    np.testing.assert_allclose(weighted["g_loss"] - plain["g_loss"], 5.0 * expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(weighted["g_loss"] - plain["g_loss"], 5.0 * expected, rtol=1e-4, atol=loss_atol)
     # In training the term is logged only when it is weighted.
     model.compile()
-    assert "structure" not in model.generator_terms(x, vectors, sets, targets, target_sets, training=True)
+    assert term not in model.generator_terms(x, vectors, sets, targets, target_sets, training=True)
 
 
 def test_classification_loss_matches_the_closed_forms_and_ignores_the_unknown_set():
