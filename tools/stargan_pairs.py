@@ -26,7 +26,6 @@ def main():
     task = data.mnist_domain_task()
     digits = data.to_model_range(task["test_digits"])
     attributes = [data.domain_attributes(k) for k in range(8)]
-    names = ["+".join(n for n, bit in zip(task["attributes"], a) if bit) or "plain" for a in attributes]
     answers = [data.domain_transform(digits, a) for a in attributes]
     thick = task["attributes"].index("thick")
     inverted = task["attributes"].index("inverted")
@@ -40,7 +39,7 @@ def main():
             sign = -1.0 if attributes[b][inverted] else 1.0
             if attributes[a][thick] != attributes[b][thick]:
                 ink_rows.append(
-                    (names[a], names[b], np.mean((sign * out + 1) / 2), np.mean((sign * answers[b] + 1) / 2))
+                    (attributes[b][thick], np.mean((sign * out + 1) / 2), np.mean((sign * answers[b] + 1) / 2))
                 )
     short = ["+".join(n[0] for n, bit in zip(task["attributes"], a) if bit) or "plain" for a in attributes]
     print("mean absolute error, rows: source domain, columns: target domain")
@@ -53,8 +52,8 @@ def main():
     print(f"mean over the 56 pairs: {errors[off].mean():.4f}")
     print(f"the 32 pairs that change the thickness: {errors[off & changes].mean():.4f}")
     print(f"the 24 that keep it: {errors[off & ~changes].mean():.4f}")
-    to_thick = [(o, r) for s, t, o, r in ink_rows if "thick" in t]
-    to_thin = [(o, r) for s, t, o, r in ink_rows if "thick" not in t]
+    to_thick = [(out, right) for target_thick, out, right in ink_rows if target_thick]
+    to_thin = [(out, right) for target_thick, out, right in ink_rows if not target_thick]
     for label, rows in (("to thick strokes", to_thick), ("to thin strokes", to_thin)):
         out, right = np.mean(rows, axis=0)
         print(f"ink share, {label} ({len(rows)} pairs): translation {out:.3f}, right answer {right:.3f}")
