@@ -70,6 +70,25 @@ def test_conditional_norm_gives_every_generator_norm_the_condition():
     np.testing.assert_allclose(film.generator([x, c]), paper.generator([x, c]), atol=1e-5)
 
 
+def test_conditional_critic_adds_c_dot_a_projection_head_to_each_patch_score():
+    small = dict(labels=3, image_shape=(28, 28, 1), filters=4, discriminator_filters=8, discriminator_layers=3)
+    paper = StarGAN(**small)
+    model = StarGAN(**small, conditional_critic=True)
+    assert not paper.conditional_critic and StarGAN.from_config(model.get_config()).conditional_critic
+    # One 3x3 convolution without bias from D's last map (32 channels) to condition_dim values per patch.
+    assert model.discriminator.count_params() - paper.discriminator.count_params() == 3 * 3 * 32 * 3
+    x = tf.constant(helpers.random_images(2, model.image_shape))
+    c = tf.constant([[0, 0, 1], [1, 1, 0]], "float32")
+    sources, logits, projections = model.discriminator(x)
+    scores, critic_logits = model.critic(x, c)
+    expected = sources.numpy() + np.sum(projections.numpy() * c.numpy()[:, None, None, :], axis=-1, keepdims=True)
+    np.testing.assert_allclose(scores, expected, atol=1e-5)
+    np.testing.assert_allclose(model.critic(x, tf.zeros_like(c))[0], sources, atol=1e-6)
+    np.testing.assert_allclose(critic_logits, logits)
+    with pytest.raises(ValueError, match="three outputs"):
+        StarGAN(**small, conditional_critic=True, discriminator=paper.discriminator)
+
+
 def test_compile_defaults_are_the_papers():
     model = StarGAN(labels=3, **TINY)
     model.compile(total_steps=100)
@@ -178,6 +197,26 @@ def test_optional_generator_terms_match_their_closed_forms_and_add_to_g_loss(
     # In training the term is logged only when it is weighted.
     model.compile()
     assert term not in model.generator_terms(x, vectors, sets, targets, target_sets, training=True)
+
+
+def test_adversarial_weight_scales_gs_adversarial_term_only():
+    model = StarGAN(labels=3, multi_label=False, seed=0, **TINY)
+    with pytest.raises(ValueError, match="adversarial_weight"):
+        model.compile(adversarial_weight=0.0)
+    x = tf.constant(helpers.random_images(8, model.image_shape))
+    vectors, sets = model.label_vectors(np.arange(8) % 3)
+    targets, target_sets = model.shuffled_targets(vectors, sets)
+    fake = model.generator([x, model.conditions(targets, target_sets)], training=False)
+    model.compile()
+    plain = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
+    d_plain = model.discriminator_terms(x, fake, vectors, sets, model.conditions(targets, target_sets), False)
+    model.compile(adversarial_weight=3.0)
+    weighted = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
+    d_weighted = model.discriminator_terms(x, fake, vectors, sets, model.conditions(targets, target_sets), False)
+    np.testing.assert_allclose(weighted["g_loss"] - plain["g_loss"], 2.0 * plain["g_adv"], atol=1e-5)
+    # D's objective is the paper's (its interpolates are redrawn, so compare the other terms).
+    for term in ("d_adv", "d_cls"):
+        np.testing.assert_allclose(d_weighted[term], d_plain[term], rtol=1e-5)
 
 
 def test_classification_loss_matches_the_closed_forms_and_ignores_the_unknown_set():

@@ -18,29 +18,23 @@ Usage:
 
 import numpy as np
 
-from kerasgen import data, zoo
+from kerasgen import data, evaluation, zoo
 
 
 def main():
     model = zoo.load("stargan")
     task = data.mnist_domain_task()
-    digits = data.to_model_range(task["test_digits"])
     attributes = [data.domain_attributes(k) for k in range(8)]
-    answers = [data.domain_transform(digits, a) for a in attributes]
     thick = task["attributes"].index("thick")
     inverted = task["attributes"].index("inverted")
     errors = np.zeros((8, 8))
     ink_rows = []
-    for a in range(8):
-        for b in range(8):
-            out = np.asarray(model.translate(answers[a], attributes[b]))
-            errors[a, b] = np.mean(np.abs(out - answers[b]))
-            # Ink is bright on plain paper and dark on inverted paper; its share is in [0, 1].
-            sign = -1.0 if attributes[b][inverted] else 1.0
-            if attributes[a][thick] != attributes[b][thick]:
-                ink_rows.append(
-                    (attributes[b][thick], np.mean((sign * out + 1) / 2), np.mean((sign * answers[b] + 1) / 2))
-                )
+    for a, b, out, answer in evaluation.domain_translations(model, data.to_model_range(task["test_digits"])):
+        errors[a, b] = np.mean(np.abs(out - answer))
+        # Ink is bright on plain paper and dark on inverted paper; its share is in [0, 1].
+        sign = -1.0 if attributes[b][inverted] else 1.0
+        if attributes[a][thick] != attributes[b][thick]:
+            ink_rows.append((attributes[b][thick], np.mean((sign * out + 1) / 2), np.mean((sign * answer + 1) / 2)))
     short = ["+".join(n[0] for n, bit in zip(task["attributes"], a) if bit) or "plain" for a in attributes]
     print("mean absolute error, rows: source domain, columns: target domain")
     print("(" + ", ".join(f"{n[0]} = {n}" for n in task["attributes"]) + ")")

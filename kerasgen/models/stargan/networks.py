@@ -104,7 +104,7 @@ def discriminator_output_size(image_shape, num_layers):
     return tuple(size)
 
 
-def stargan_discriminator(image_shape, num_labels, filters=64, num_layers=6, name="discriminator"):
+def stargan_discriminator(image_shape, num_labels, filters=64, num_layers=6, projection_dim=0, name="discriminator"):
     """StarGAN's PatchGAN discriminator with its two heads (reference `Discriminator`).
 
     `num_layers` 4x4 stride-2 convolutions with bias (1 pixel of zero
@@ -119,11 +119,16 @@ def stargan_discriminator(image_shape, num_labels, filters=64, num_layers=6, nam
         num_labels: number of label logits (every label set's labels together).
         filters: filters of the first layer (`d_conv_dim`, 64).
         num_layers: strided layers (`d_repeat_num`, 6 for 128 px: a 2x2 map).
+        projection_dim: 0 (the paper), or the width of c: a third head,
+            `projections`, a 3x3 convolution to `projection_dim` values per
+            patch, which the model dots with c to condition D_src on the
+            target (a projection discriminator; a departure).
         name: name of the model.
 
     Returns:
         a functional `keras.Model` from images to `[sources, labels]`:
-        scores `(batch, h, w, 1)` and logits `(batch, num_labels)`, float32.
+        scores `(batch, h, w, 1)` and logits `(batch, num_labels)`, float32;
+        with `projection_dim`, also `projections` `(batch, h, w, projection_dim)`.
     """
     size = discriminator_output_size(image_shape, num_layers)
     if min(size) < 1:
@@ -145,4 +150,9 @@ def stargan_discriminator(image_shape, num_labels, filters=64, num_layers=6, nam
     labels = layers.Flatten(name="labels_flatten")(labels)
     sources = layers.Activation("linear", dtype="float32", name="sources")(sources)
     labels = layers.Activation("linear", dtype="float32", name="labels")(labels)
-    return keras.Model(images, [sources, labels], name=name)
+    outputs = [sources, labels]
+    if projection_dim:
+        projections = layers.ZeroPadding2D(1, name="projections_pad")(x)
+        projections = _conv(int(projection_dim), 3, name="projections_conv")(projections)
+        outputs.append(layers.Activation("linear", dtype="float32", name="projections")(projections))
+    return keras.Model(images, outputs, name=name)

@@ -77,12 +77,13 @@ class StarGAN(GenerativeModel):
 
     - D minimizes -D_src(x) + D_src(G(x, c')) + lambda_gp * GP
       + lambda_cls * CE(D_cls(x), c),
-    - G minimizes -D_src(G(x, c')) + lambda_cls * CE(D_cls(G(x, c')), c')
+    - G minimizes -lambda_adv * D_src(G(x, c')) + lambda_cls * CE(D_cls(G(x, c')), c')
       + lambda_rec * |x - G(G(x, c') + n, c)|_1 + lambda_id * |x - G(x, c)|_1
       + lambda_s * (1 - |corr(x, G(x, c'))|),
 
-    where c are the image's labels, c' the target labels, n Gaussian noise
-    of standard deviation `rec_noise` (0 in the paper), lambda_id the weight
+    where c are the image's labels, c' the target labels, lambda_adv the
+    weight of G's adversarial term (`adversarial_weight`, 1 in the paper), n
+    Gaussian noise of standard deviation `rec_noise` (0 in the paper), lambda_id the weight
     of CycleGAN's identity term (`identity_weight`, 0 in the paper), lambda_s
     that of a structure term (`structure_weight`, 0 in the paper; corr is
     the correlation of an image's pixels with its translation's), GP the WGAN-GP
@@ -128,6 +129,12 @@ class StarGAN(GenerativeModel):
             channels, which its instance norms erase except near the
             border. True: every instance norm in G also takes its scale and
             offset from c (a departure, as in StarGAN v2).
+        conditional_critic: False (the paper): D_src scores an image
+            alone. True: a projection discriminator (Miyato & Koyama 2018;
+            a departure): a third head gives `condition_dim` values per
+            patch, and each patch's score becomes D_src + c . projections,
+            so D judges an image against the domain it should be in, real
+            images with their own c, translations with their target's.
         seed: seed of the model's random draws.
         generator, discriminator: optional Keras models replacing the
             default networks (G on `[images, conditions]`; D from images to
@@ -172,6 +179,7 @@ class StarGAN(GenerativeModel):
         num_residual_blocks=6,
         discriminator_layers=6,
         conditional_norm=False,
+        conditional_critic=False,
         seed=None,
         generator=None,
         discriminator=None,
@@ -191,6 +199,7 @@ class StarGAN(GenerativeModel):
         self.num_residual_blocks = int(num_residual_blocks)
         self.discriminator_layers = int(discriminator_layers)
         self.conditional_norm = bool(conditional_norm)
+        self.conditional_critic = bool(conditional_critic)
         if min(self.filters, self.discriminator_filters, self.discriminator_layers) < 1 or self.num_residual_blocks < 0:
             raise ValueError(
                 "filters, discriminator_filters and discriminator_layers must be >= 1 and num_residual_blocks >= 0; "
@@ -207,15 +216,25 @@ class StarGAN(GenerativeModel):
             "discriminator",
             discriminator,
             lambda: stargan_discriminator(
-                self.image_shape, self.num_labels, self.discriminator_filters, self.discriminator_layers
+                self.image_shape,
+                self.num_labels,
+                self.discriminator_filters,
+                self.discriminator_layers,
+                projection_dim=self.condition_dim if self.conditional_critic else 0,
             ),
         )
+        if self.conditional_critic and len(self.discriminator.outputs) != 3:
+            raise ValueError(
+                "conditional_critic=True needs a discriminator with three outputs [scores, logits, projections]; "
+                f"the one given has {len(self.discriminator.outputs)}."
+            )
         self.cls_weight = 1.0
         self.rec_weight = 10.0
         self.gp_weight = 10.0
         self.rec_noise = 0.0
         self.identity_weight = 0.0
         self.structure_weight = 0.0
+        self.adversarial_weight = 1.0
         self.n_critic = 5
         self.learning_rate = 1e-4
         self.built = True
@@ -235,6 +254,7 @@ class StarGAN(GenerativeModel):
         rec_noise=0.0,
         identity_weight=0.0,
         structure_weight=0.0,
+        adversarial_weight=1.0,
         **kwargs,
     ):
         """Compiles with the paper's recipe unless told otherwise.
@@ -263,6 +283,8 @@ class StarGAN(GenerativeModel):
                 |x - G(x, c)|_1, G asked for the domain the image is
                 already in (0, the paper). A departure that makes G read c
                 against the image: what to keep, not only what to change.
+            adversarial_weight: lambda_adv, the weight of G's adversarial
+                term (1, the paper); D's objective is unchanged.
             structure_weight: weight of a structure term
                 1 - |corr(x, G(x, c'))| over each image's pixels (SSIM's
                 structure term, either sign of contrast accepted): the
@@ -286,6 +308,9 @@ class StarGAN(GenerativeModel):
         if not float(structure_weight) >= 0:
             raise ValueError(f"structure_weight must be >= 0; got {structure_weight}.")
         self.structure_weight = float(structure_weight)
+        if not float(adversarial_weight) > 0:
+            raise ValueError(f"adversarial_weight must be positive; got {adversarial_weight}.")
+        self.adversarial_weight = float(adversarial_weight)
         super().compile(
             generator_optimizer=generator_optimizer,
             discriminator_optimizer=discriminator_optimizer,
@@ -301,6 +326,7 @@ class StarGAN(GenerativeModel):
             rec_noise=self.rec_noise,
             identity_weight=self.identity_weight,
             structure_weight=self.structure_weight,
+            adversarial_weight=self.adversarial_weight,
         )
 
     def default_optimizer(self, role):
@@ -417,17 +443,34 @@ class StarGAN(GenerativeModel):
 
     # -- training -------------------------------------------------------------
 
-    def discriminator_terms(self, real, fake, vectors, label_sets, training=True):
+    def critic(self, images, conditions, training=True):
+        """D_src's per-patch scores and D_cls's logits; with `conditional_critic`, each score plus c . projections."""
+        outputs = self.discriminator(images, training=training)
+        scores, logits = outputs[0], outputs[1]
+        if self.conditional_critic:
+            projections = tf.cast(outputs[2], tf.float32)
+            scores = tf.cast(scores, tf.float32) + tf.reduce_sum(
+                projections * conditions[:, None, None, :], axis=-1, keepdims=True
+            )
+        return scores, logits
+
+    def discriminator_terms(self, real, fake, vectors, label_sets, fake_conditions, training=True):
         """Per-example D terms: adversarial, classification on real images, gradient penalty."""
-        scores_real, logits_real = self.discriminator(real, training=training)
-        scores_fake, _ = self.discriminator(fake, training=training)
+        own = self.conditions(vectors, label_sets)
+        scores_real, logits_real = self.critic(real, own, training=training)
+        scores_fake, _ = self.critic(fake, fake_conditions, training=training)
         batch = tf.shape(real)[0]
         adversarial = _patch_means(scores_fake) - _patch_means(scores_real)
         classification = self.classification_loss(tf.cast(logits_real, tf.float32), vectors, label_sets)
         # Interpolation weights are a global-batch draw (each replica keeps its rows).
         epsilon = self.normal_noise(tf.stack([batch, 1, 1, 1]), distribution="unit_uniform")
         penalty = losses.gradient_penalty(
-            lambda x: self.discriminator(x, training=training)[0], real, fake, epsilon=epsilon, per_example=True
+            # With a conditional critic the interpolate is scored with the real image's c.
+            lambda x: self.critic(x, own, training=training)[0],
+            real,
+            fake,
+            epsilon=epsilon,
+            per_example=True,
         )
         total = adversarial + self.cls_weight * classification + self.gp_weight * penalty
         return {"d_loss": total, "d_adv": adversarial, "d_cls": classification, "gradient_penalty": penalty}
@@ -435,8 +478,9 @@ class StarGAN(GenerativeModel):
     def generator_terms(self, real, vectors, label_sets, target_vectors, target_sets, training=True):
         """Per-example G terms: adversarial, classification of the fakes as the targets, reconstruction, identity."""
         own = self.conditions(vectors, label_sets)
-        fake = self.generator([real, self.conditions(target_vectors, target_sets)], training=training)
-        scores, logits = self.discriminator(fake, training=training)
+        targets = self.conditions(target_vectors, target_sets)
+        fake = self.generator([real, targets], training=training)
+        scores, logits = self.critic(fake, targets, training=training)
         adversarial = -_patch_means(scores)
         classification = self.classification_loss(tf.cast(logits, tf.float32), target_vectors, target_sets)
         translated = fake
@@ -444,7 +488,8 @@ class StarGAN(GenerativeModel):
             fake = fake + tf.cast(self.rec_noise * self.normal_noise(tf.shape(fake)), fake.dtype)
         reconstructed = self.generator([fake, own], training=training)
         reconstruction = losses.cycle_consistency_loss(real, reconstructed, per_example=True)
-        total = adversarial + self.cls_weight * classification + self.rec_weight * reconstruction
+        total = self.adversarial_weight * adversarial + self.cls_weight * classification
+        total = total + self.rec_weight * reconstruction
         terms = {"g_adv": adversarial, "g_cls": classification, "reconstruction": reconstruction}
         if self.structure_weight > 0 or not training:
             terms["structure"] = losses.structure_loss(real, translated, signed=False, per_example=True)
@@ -462,9 +507,10 @@ class StarGAN(GenerativeModel):
         real, vectors, label_sets = self.unpack_labeled(data)
         target_vectors, target_sets = self.shuffled_targets(vectors, label_sets)
 
-        fake = self.generator([real, self.conditions(target_vectors, target_sets)], training=True)
+        targets = self.conditions(target_vectors, target_sets)
+        fake = self.generator([real, targets], training=True)
         with tf.GradientTape() as tape:
-            d_terms = self.discriminator_terms(real, tf.stop_gradient(fake), vectors, label_sets)
+            d_terms = self.discriminator_terms(real, tf.stop_gradient(fake), vectors, label_sets, targets)
         self.minimize(
             "d_loss", self.discriminator_optimizer, tape, d_terms["d_loss"], self.discriminator.trainable_variables
         )
@@ -486,8 +532,9 @@ class StarGAN(GenerativeModel):
     def test_step(self, data):
         real, vectors, label_sets = self.unpack_labeled(data)
         target_vectors, target_sets = self.shuffled_targets(vectors, label_sets)
-        fake = self.generator([real, self.conditions(target_vectors, target_sets)], training=False)
-        d_terms = self.discriminator_terms(real, fake, vectors, label_sets, training=False)
+        targets = self.conditions(target_vectors, target_sets)
+        fake = self.generator([real, targets], training=False)
+        d_terms = self.discriminator_terms(real, fake, vectors, label_sets, targets, training=False)
         g_terms = self.generator_terms(real, vectors, label_sets, target_vectors, target_sets, training=False)
         return self.update_metrics({"loss": d_terms["d_loss"], **d_terms, **g_terms})
 
@@ -660,6 +707,7 @@ class StarGAN(GenerativeModel):
             num_residual_blocks=self.num_residual_blocks,
             discriminator_layers=self.discriminator_layers,
             conditional_norm=self.conditional_norm,
+            conditional_critic=self.conditional_critic,
         )
         return config
 
