@@ -24,6 +24,7 @@ register_preset(
             "num_residual_blocks": 6,
             "discriminator_layers": 3,
             "conditional_norm": True,
+            "conditional_critic": True,
             "seed": 0,
         },
     },
@@ -41,6 +42,10 @@ register_preset(
     # term, and lambda_cls 10 (paper 1). Together they make inverting the
     # whole image the cheapest way to reach an inverted target; with the
     # paper's objective G hid the digit in a code (mean error 0.324).
+    # A conditional (projection) critic and lambda_adv 5 (paper: an
+    # unconditional D_src, weight 1): D_cls already calls every translation
+    # the target, so only the critic can ask for the full stroke thickness
+    # (mean error 0.094 without the two, 0.079 with them).
     training={
         "data": "mnist_domains",
         "epochs": 30,
@@ -52,6 +57,7 @@ register_preset(
             "cls_weight": 10.0,
             "identity_weight": 5.0,
             "structure_weight": 5.0,
+            "adversarial_weight": 5.0,
         },
         "seed": 0,
     },
