@@ -138,7 +138,7 @@ class StarGAN(GenerativeModel):
         seed: seed of the model's random draws.
         generator, discriminator: optional Keras models replacing the
             default networks (G on `[images, conditions]`; D from images to
-            `[scores, logits]`).
+            `[scores, logits]`, and `projections` with `conditional_critic`).
 
     Example:
     >>> model = kerasgen.models.StarGAN(image_shape=(28, 28, 1), labels=["thick", "blurred", "inverted"])
