@@ -224,11 +224,12 @@ def translation_task_metrics(model, task):
 
 
 def domain_translations(model, digits):
-    """Every translation of the eight-domain task: yields `(a, b, translation, answer)` for domains a, b in 0..7.
+    """Every translation of the eight-domain task: yields `(a, b, source, translation, answer)` for a, b in 0..7.
 
-    The translation is `model.translate(T_a(d), b)` of the held-out digits
-    d, the answer T_b(d) (`kerasgen.data.domain_transform`); a == b is
-    translating into the domain the image is in.
+    The source is T_a(d) of the held-out digits d, the translation
+    `model.translate(T_a(d), b)`, the answer T_b(d)
+    (`kerasgen.data.domain_transform`); a == b is translating into the
+    domain the image is in.
 
     Args:
         model: a multi-label translation model over `kerasgen.data.DOMAIN_ATTRIBUTES`.
@@ -237,7 +238,7 @@ def domain_translations(model, digits):
     answers = [data.domain_transform(digits, data.domain_attributes(k)) for k in range(8)]
     for a in range(8):
         for b in range(8):
-            yield a, b, np.asarray(model.translate(answers[a], data.domain_attributes(b))), answers[b]
+            yield a, b, answers[a], np.asarray(model.translate(answers[a], data.domain_attributes(b))), answers[b]
 
 
 def domain_task_metrics(model, digits, digit_labels, train=None):
@@ -283,20 +284,19 @@ def domain_task_metrics(model, digits, digit_labels, train=None):
         task = data.mnist_domain_task()
         train = task["train_images"], task["train_labels"]
     names = ["+".join(n for n, bit in zip(expected, data.domain_attributes(k)) if bit) or "plain" for k in range(8)]
-    answers = [data.domain_transform(digits, data.domain_attributes(k)) for k in range(8)]
-    errors, same, identity, kept = {}, [], [], []
-    for a, b, out, answer in domain_translations(model, digits):
+    codes = np.asarray(train[1]) @ (2 ** np.arange(len(expected)))
+    means = [np.asarray(train[0])[codes == b].mean(axis=0, keepdims=True) for b in range(8)]
+    errors, same, identity, mean_image, kept = {}, [], [], [], []
+    for a, b, source, out, answer in domain_translations(model, digits):
         error = float(np.mean(np.abs(out - answer)))
         if a == b:
             same.append(error)
             continue
         errors[(a, b)] = error
-        identity.append(float(np.mean(np.abs(answers[a] - answer))))
+        identity.append(float(np.mean(np.abs(source - answer))))
+        mean_image.append(float(np.mean(np.abs(means[b] - answer))))
         if b == 0:
             kept.append(float(np.mean(metrics.classify_digits(out) == np.asarray(digit_labels))))
-    codes = np.asarray(train[1]) @ (2 ** np.arange(len(expected)))
-    means = [np.asarray(train[0])[codes == b].mean(axis=0, keepdims=True) for b in range(8)]
-    mean_image = [float(np.mean(np.abs(means[b] - answers[b]))) for a in range(8) for b in range(8) if a != b]
     worst = max(errors, key=errors.get)
     inverted = expected.index("inverted")
     flips = [e for (a, b), e in errors.items() if (a >> inverted & 1) != (b >> inverted & 1)]

@@ -206,13 +206,14 @@ def test_adversarial_weight_scales_gs_adversarial_term_only():
     x = tf.constant(helpers.random_images(8, model.image_shape))
     vectors, sets = model.label_vectors(np.arange(8) % 3)
     targets, target_sets = model.shuffled_targets(vectors, sets)
-    fake = model.generator([x, model.conditions(targets, target_sets)], training=False)
+    conditions = model.conditions(targets, target_sets)
+    fake = model.generator([x, conditions], training=False)
     model.compile()
     plain = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
-    d_plain = model.discriminator_terms(x, fake, vectors, sets, model.conditions(targets, target_sets), False)
+    d_plain = model.discriminator_terms(x, fake, vectors, sets, conditions, training=False)
     model.compile(adversarial_weight=3.0)
     weighted = model.generator_terms(x, vectors, sets, targets, target_sets, training=False)
-    d_weighted = model.discriminator_terms(x, fake, vectors, sets, model.conditions(targets, target_sets), False)
+    d_weighted = model.discriminator_terms(x, fake, vectors, sets, conditions, training=False)
     np.testing.assert_allclose(weighted["g_loss"] - plain["g_loss"], 2.0 * plain["g_adv"], atol=1e-5)
     # D's objective is the paper's (its interpolates are redrawn, so compare the other terms).
     for term in ("d_adv", "d_cls"):

@@ -29,7 +29,7 @@ def main():
     inverted = task["attributes"].index("inverted")
     errors = np.zeros((8, 8))
     ink_rows = []
-    for a, b, out, answer in evaluation.domain_translations(model, data.to_model_range(task["test_digits"])):
+    for a, b, _, out, answer in evaluation.domain_translations(model, data.to_model_range(task["test_digits"])):
         errors[a, b] = np.mean(np.abs(out - answer))
         # Ink is bright on plain paper and dark on inverted paper; its share is in [0, 1].
         sign = -1.0 if attributes[b][inverted] else 1.0
